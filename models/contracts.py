@@ -1,0 +1,413 @@
+"""BPO vendor contracts: how an outsourcer prices the minutes its agents spend on our calls.
+
+A :class:`Contract` is the vendor's price list for one billing month: a monthly fee, a price per
+billed minute (flat, or graduated by volume :class:`Tier`), minutes included in the fee, the
+billing increment each call's handle time is rounded up to, wrap-up minutes billed per call, a
+monthly minimum, and an optional :class:`SLA` whose missed target earns the client a credit.
+
+Pricing happens after a simulation run, from its result tables, so one run can be re-priced under
+many contracts:
+
+1. :func:`billed_minutes` turns the handle times of the answered calls of one billing month into
+   billed minutes (rounding and wrap-up included);
+2. :func:`invoice` turns billed minutes (and the month's service level) into invoice lines.
+
+Units: handle times in seconds, quantities of billed time in minutes, prices in the scenario's one
+currency (``_cost`` columns), fractions in 0..1 (never percent). A billing month is 30 simulated
+days (:data:`BILLING_MONTH_S`); a horizon shorter than that is priced pro rata (``month_frac``).
+
+Contracts are not validated on construction, so that a loader can report every problem at once with
+:func:`validate_contract`; :func:`billed_minutes` and :func:`invoice` refuse (``ValueError``) a
+contract that fails validation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import TypeGuard
+
+import numpy as np
+
+__all__ = [
+    "BILLING_MONTH_S",
+    "SLA",
+    "Contract",
+    "InvoiceLines",
+    "Tier",
+    "billed_minutes",
+    "invoice",
+    "validate_contract",
+]
+
+BILLING_MONTH_S: float = 30 * 86400.0
+"""Length of one billing month in simulated seconds (30 days)."""
+
+_REL_EPS: float = 1e-9
+"""Relative tolerance for float noise: a call whose handle time exceeds a whole number of billing
+increments by at most this fraction of its length is billed that whole number (a 120.0000000001 s
+call at 60 s increments bills 2 min, not 3). The same tolerance lets ``month_frac`` exceed 1 by noise."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One band of graduated (marginal) per-minute pricing.
+
+    Attributes:
+        up_to_min: Upper bound of the band, in cumulative billable minutes per full month (counted
+            after the included minutes); ``None`` means unlimited and is required on the last tier.
+        per_minute: Price of each billable minute inside the band (currency/min).
+    """
+
+    up_to_min: float | None
+    per_minute: float
+
+
+@dataclass(frozen=True)
+class SLA:
+    """A monthly service-level agreement with credits for a missed target.
+
+    Attributes:
+        target_frac: Monthly service-level target (0..1), e.g. 0.80.
+        threshold_s: The service level counts calls answered within this many seconds.
+        credit_frac: Fraction of the month's invoice (fixed + usage + floor) credited per
+            percentage point of shortfall below the target (0.01 = 1 % of the invoice per point).
+        cap_frac: The credit never exceeds this fraction of the invoice (the amount at risk, 0..1).
+    """
+
+    target_frac: float
+    threshold_s: float
+    credit_frac: float
+    cap_frac: float = 0.12
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A BPO vendor's price for one billing month (all monthly quantities per full 30-day month).
+
+    Attributes:
+        monthly_fee: Fixed fee per month (currency/month).
+        per_minute: Flat price per billable minute (currency/min); used only when ``tiers`` is empty.
+        tiers: Graduated pricing, each billable minute priced by the tier it falls in; replaces
+            ``per_minute`` (which must then be 0). The last tier's ``up_to_min`` must be ``None``.
+        included_min: Minutes per month covered by the monthly fee (min/month).
+        billing_increment_s: Each answered call's handle time is rounded up to a multiple of this (s).
+        wrap_min_per_call: Extra billed minutes per answered call (min/call).
+        min_monthly: Invoice floor per month, applied before the SLA credit (currency/month).
+        sla: Optional service-level agreement with credits.
+    """
+
+    monthly_fee: float = 0.0
+    per_minute: float = 0.0
+    tiers: tuple[Tier, ...] = ()
+    included_min: float = 0.0
+    billing_increment_s: float = 1.0
+    wrap_min_per_call: float = 0.0
+    min_monthly: float = 0.0
+    sla: SLA | None = None
+
+    def describe(self) -> str:
+        """One-line human summary for reports, e.g. ``"4,000.00/month + 0.55/min, 60 s increments"``."""
+        head = " + ".join(p for p in (_describe_fee(self), _describe_usage(self)) if p)
+        parts = [head or "no charges", f"{_num_text(self.billing_increment_s)} s increments"]
+        if self.wrap_min_per_call > 0:
+            parts.append(f"+{_num_text(self.wrap_min_per_call)} wrap min/call")
+        if self.min_monthly > 0:
+            parts.append(f"minimum {_money(self.min_monthly)}/month")
+        if self.sla is not None:
+            parts.append(_describe_sla(self.sla))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class InvoiceLines:
+    """The lines of one billing month's invoice (all ``_cost`` in the scenario's currency).
+
+    Attributes:
+        billed_min: Billed minutes priced (min).
+        fixed_cost: ``monthly_fee * month_frac``.
+        usage_cost: Minute charges after the included minutes, by tier.
+        floor_cost: Top-up to the pro-rated monthly minimum (>= 0).
+        credit_cost: SLA credit (<= 0).
+        invoice_cost: ``fixed_cost + usage_cost + floor_cost + credit_cost``, always >= 0.
+        service_level_frac: The service level the SLA was judged on (0..1); nan if the contract has
+            no SLA or the month had no calls.
+    """
+
+    billed_min: float
+    fixed_cost: float
+    usage_cost: float
+    floor_cost: float
+    credit_cost: float
+    invoice_cost: float
+    service_level_frac: float
+
+
+# --------------------------------------------------------------------------- billing
+
+
+def billed_minutes(handle_s: np.ndarray, contract: Contract) -> float:
+    """Billed minutes of one month's answered calls.
+
+    Each call bills ``ceil(handle / increment) * increment / 60 + wrap_min_per_call`` minutes. A
+    zero-length call bills zero increments (but still the wrap). The ceiling forgives float noise:
+    a call exceeding a whole number of increments by at most ``_REL_EPS`` (1e-9) of its own length
+    is billed that whole number.
+
+    Args:
+        handle_s: Handle times of the answered calls as served (s), any shape; empty gives 0.0.
+        contract: The (valid) contract whose increment and wrap-up apply.
+
+    Returns:
+        Total billed minutes (min).
+
+    Raises:
+        ValueError: if the contract is invalid or a handle time is negative or not finite.
+    """
+    _require_valid(contract)
+    handle = np.asarray(handle_s, dtype=float).ravel()
+    if handle.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(handle)) or np.any(handle < 0):
+        raise ValueError("handle_s: must be finite and >= 0 seconds")
+    increments = np.ceil(handle / contract.billing_increment_s * (1.0 - _REL_EPS))
+    total_s = float(increments.sum()) * contract.billing_increment_s
+    return total_s / 60.0 + contract.wrap_min_per_call * handle.size
+
+
+def invoice(
+    contract: Contract,
+    billed_min: float,
+    month_frac: float = 1.0,
+    service_level_frac: float | None = None,
+) -> InvoiceLines:
+    """The invoice for one billing month.
+
+    Every monthly quantity (fee, included minutes, tier bounds, minimum) is pro-rated by
+    ``month_frac``, so a one-week run is priced consistently with a full month. Usage: billable =
+    ``max(0, billed_min - included_min * frac)``, priced flat or by tier (tier ``i`` covers
+    billable minutes in ``(bound_{i-1} * frac, bound_i * frac]``). Subtotal = fixed + usage; floor =
+    ``max(0, min_monthly * frac - subtotal)``. If the SLA target is missed, the credit is
+    ``-(subtotal + floor) * min(cap_frac, credit_frac * points_short)``; a month with no calls
+    (``service_level_frac`` None or nan) earns no credit.
+
+    Args:
+        contract: A valid contract.
+        billed_min: Billed minutes of the month, from :func:`billed_minutes` (min, >= 0).
+        month_frac: Fraction of the 30-day month covered, in (0, 1].
+        service_level_frac: The month's service level (0..1) measured at ``sla.threshold_s``, or
+            None/nan if no call was offered.
+
+    Raises:
+        ValueError: if the contract is invalid or an argument is out of range.
+    """
+    _require_valid(contract)
+    frac = _checked_month_frac(month_frac)
+    if not (math.isfinite(billed_min) and billed_min >= 0):
+        raise ValueError(f"billed_min: must be a finite number >= 0, got {_num_text(billed_min)}")
+    sl = _checked_service_level(service_level_frac)  # refused if outside [0, 1], even without an SLA
+    fixed = contract.monthly_fee * frac
+    billable = max(0.0, billed_min - contract.included_min * frac)
+    usage = _usage_cost(contract, billable, frac)
+    floor = max(0.0, contract.min_monthly * frac - (fixed + usage))
+    credit = _sla_credit(contract.sla, fixed + usage + floor, sl)
+    return InvoiceLines(
+        billed_min=float(billed_min),
+        fixed_cost=fixed,
+        usage_cost=usage,
+        floor_cost=floor,
+        credit_cost=credit,
+        invoice_cost=fixed + usage + floor + credit,
+        service_level_frac=sl if contract.sla is not None else math.nan,
+    )
+
+
+def _checked_month_frac(month_frac: float) -> float:
+    """``month_frac`` if in (0, 1] (noise above 1 up to ``_REL_EPS`` is clamped to 1), else ValueError."""
+    if not (math.isfinite(month_frac) and 0.0 < month_frac <= 1.0 + _REL_EPS):
+        raise ValueError(f"month_frac: must be in (0, 1], got {_num_text(month_frac)}")
+    return min(float(month_frac), 1.0)
+
+
+def _checked_service_level(service_level_frac: float | None) -> float:
+    """The service level as a float (nan for None/nan), ValueError if outside [0, 1]."""
+    if service_level_frac is None or math.isnan(service_level_frac):
+        return math.nan
+    if not 0.0 <= service_level_frac <= 1.0:
+        raise ValueError(
+            f"service_level_frac: must be in [0, 1] (or None/nan), got {_num_text(service_level_frac)}"
+        )
+    return float(service_level_frac)
+
+
+def _usage_cost(contract: Contract, billable_min: float, frac: float) -> float:
+    """Charge for ``billable_min`` minutes (already net of included minutes), flat or by tier."""
+    if not contract.tiers:
+        return contract.per_minute * billable_min
+    cost = 0.0
+    lower = 0.0
+    for tier in contract.tiers:
+        upper = math.inf if tier.up_to_min is None else tier.up_to_min * frac
+        if billable_min <= lower:
+            break
+        cost += tier.per_minute * (min(billable_min, upper) - lower)
+        lower = upper
+    return cost
+
+
+def _sla_credit(sla: SLA | None, base_cost: float, service_level_frac: float) -> float:
+    """SLA credit (<= 0) on ``base_cost`` (fixed + usage + floor); 0.0 if met, absent or no calls."""
+    if sla is None or math.isnan(service_level_frac) or service_level_frac >= sla.target_frac:
+        return 0.0
+    points_short = 100.0 * (sla.target_frac - service_level_frac)
+    return -(base_cost * min(sla.cap_frac, sla.credit_frac * points_short)) + 0.0
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_contract(contract: Contract) -> list[tuple[str, str]]:
+    """Semantic checks of a contract.
+
+    Returns:
+        ``(field_path, message)`` pairs, field paths relative to the contract (``"tiers[1].up_to_min"``,
+        ``"sla.cap_frac"``); empty if the contract is fine. Messages say what is allowed and what
+        was given.
+    """
+    problems: list[tuple[str, str]] = []
+    for name in ("monthly_fee", "per_minute", "included_min", "wrap_min_per_call", "min_monthly"):
+        problems += _check_nonneg(name, getattr(contract, name))
+    increment = contract.billing_increment_s
+    if not (_is_number(increment) and math.isfinite(increment) and increment > 0):
+        problems.append(("billing_increment_s", f"must be a finite number > 0 seconds, got {_num_text(increment)}"))
+    problems += _check_tiers(contract.tiers)
+    if contract.tiers and _is_number(contract.per_minute) and contract.per_minute > 0:
+        problems.append((
+            "per_minute",
+            f"must be 0 when tiers are given (tiers replace the flat price), got {_num_text(contract.per_minute)}",
+        ))
+    if contract.sla is not None:
+        problems += _check_sla(contract.sla)
+    return problems
+
+
+def _check_tiers(tiers: tuple[Tier, ...]) -> list[tuple[str, str]]:
+    """Problems of the tier list: prices >= 0, bounds > 0 and strictly increasing, last bound None."""
+    problems: list[tuple[str, str]] = []
+    previous: float | None = None
+    for i, tier in enumerate(tiers):
+        path = f"tiers[{i}]"
+        problems += _check_nonneg(f"{path}.per_minute", tier.per_minute)
+        bound = tier.up_to_min
+        last = i == len(tiers) - 1
+        if bound is None:
+            if not last:
+                message = "only the last tier may be unlimited (None); give a bound in minutes"
+                problems.append((f"{path}.up_to_min", message))
+            continue
+        if last:
+            problems.append((
+                f"{path}.up_to_min",
+                f"the last tier must be unlimited (None) so every minute has a price, got {_num_text(bound)}",
+            ))
+        elif not (_is_number(bound) and math.isfinite(bound) and bound > 0):
+            problems.append((f"{path}.up_to_min", f"must be a finite number > 0 minutes, got {_num_text(bound)}"))
+        elif previous is not None and bound <= previous:
+            problems.append((
+                f"{path}.up_to_min",
+                f"must be greater than tiers[{i - 1}].up_to_min ({_num_text(previous)}), got {_num_text(bound)}",
+            ))
+        if _is_number(bound):
+            previous = bound
+    return problems
+
+
+def _check_sla(sla: SLA) -> list[tuple[str, str]]:
+    """Problems of the SLA: fractions in [0, 1], threshold >= 0."""
+    problems: list[tuple[str, str]] = []
+    for name in ("target_frac", "credit_frac", "cap_frac"):
+        value = getattr(sla, name)
+        if not (_is_number(value) and 0.0 <= value <= 1.0):
+            problems.append((f"sla.{name}", f"must be a fraction in [0, 1], got {_num_text(value)}"))
+    problems += _check_nonneg("sla.threshold_s", sla.threshold_s)
+    return problems
+
+
+def _check_nonneg(path: str, value: object) -> list[tuple[str, str]]:
+    """``[(path, message)]`` unless ``value`` is a finite number >= 0."""
+    if _is_number(value) and math.isfinite(value) and value >= 0:
+        return []
+    return [(path, f"must be a finite number >= 0, got {_num_text(value)}")]
+
+
+def _require_valid(contract: Contract) -> None:
+    """Raise ValueError listing every problem of an invalid contract."""
+    problems = validate_contract(contract)
+    if problems:
+        detail = "; ".join(f"{path}: {message}" for path, message in problems)
+        raise ValueError(f"invalid contract: {detail}")
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    """True for real numbers (int, float, numpy scalars), False for bool, None, str..."""
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _num_text(value: object) -> str:
+    """A number as short text for messages: ``1000`` rather than ``1000.0``; non-numbers by repr."""
+    if not _is_number(value):
+        return repr(value)
+    x = float(value)
+    if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
+def _money(amount: float) -> str:
+    """Currency amount with thousands separators and 2 decimals: ``4,000.00``."""
+    return f"{amount:,.2f}"
+
+
+def _price(per_minute: float) -> str:
+    """Per-minute price with 2 decimals, or up to 4 when needed: ``0.55``, ``0.0125``."""
+    two = f"{per_minute:,.2f}"
+    if abs(round(per_minute, 2) - per_minute) < 1e-12:
+        return two
+    return f"{per_minute:,.4f}".rstrip("0")
+
+
+def _minutes(minutes: float) -> str:
+    """Minutes with thousands separators: ``10,000``, ``2.5``."""
+    return f"{minutes:,.0f}" if float(minutes).is_integer() else f"{minutes:,.2f}"
+
+
+def _describe_fee(contract: Contract) -> str:
+    """``"1,050.00/month incl. 500 min"``, ``"500 min included"`` or ``""``."""
+    included = f"{_minutes(contract.included_min)} min" if contract.included_min > 0 else ""
+    if contract.monthly_fee > 0:
+        return f"{_money(contract.monthly_fee)}/month" + (f" incl. {included}" if included else "")
+    return f"{included} included" if included else ""
+
+
+def _describe_usage(contract: Contract) -> str:
+    """``"0.55/min"``, ``"2.05/min over included"`` or ``"tiers 1.00/min to 1,000 min, 0.80/min beyond"``."""
+    over = " over included" if contract.included_min > 0 else ""
+    if not contract.tiers:
+        return f"{_price(contract.per_minute)}/min{over}" if contract.per_minute > 0 else ""
+    bands = [
+        f"{_price(t.per_minute)}/min " + ("beyond" if t.up_to_min is None else f"to {_minutes(t.up_to_min)} min")
+        for t in contract.tiers
+    ]
+    return "tiers " + ", ".join(bands) + over
+
+
+def _describe_sla(sla: SLA) -> str:
+    """``"SLA 80% within 60 s (1% credit/point, cap 12%)"``."""
+    return (
+        f"SLA {sla.target_frac * 100:g}% within {_num_text(sla.threshold_s)} s "
+        f"({sla.credit_frac * 100:g}% credit/point, cap {sla.cap_frac * 100:g}%)"
+    )

@@ -1,0 +1,69 @@
+"""Demand: call types, their arrival-rate profiles and routing.
+
+A call type (one ``[[demand]]`` table) has a rate per interval of the day, repeated every day and
+scaled by a weekday factor and, optionally, by a random daily "busyness" factor (gamma, mean 1,
+coefficient of variation ``daily_cv``: real daily volumes are over-dispersed relative to Poisson,
+Gans, Koole and Mandelbaum 2003).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.distributions import Distribution, Never
+
+
+@dataclass(frozen=True)
+class CallType:
+    """One stream of calls with its own volume, handle time, patience and routing.
+
+    Attributes:
+        name: identifier used in results (``call_type`` column).
+        rates_per_h: arrival rate in calls per hour for each interval of the day.
+        handle: handle time distribution (talk + after-call work, seconds) before a pool's factor.
+        patience: how long a caller waits before abandoning (seconds); ``Never`` for no abandonment.
+        route: pools in preference order (empty when ``split`` is used).
+        overflow_after_s: a call becomes eligible for the k-th pool of ``route`` after waiting
+            k × this many seconds.
+        split: (pool, fraction) pairs; each call goes to one pool drawn with these fractions.
+        weekday_factors: 7 multipliers of the daily profile, Monday first (day 0 is a Monday).
+        daily_cv: coefficient of variation of the gamma daily volume factor (0 = none).
+    """
+
+    name: str
+    rates_per_h: tuple[float, ...]
+    handle: Distribution
+    patience: Distribution = Never()
+    route: tuple[str, ...] = ()
+    overflow_after_s: float = 0.0
+    split: tuple[tuple[str, float], ...] = ()
+    weekday_factors: tuple[float, ...] = (1.0,) * 7
+    daily_cv: float = 0.0
+
+    @property
+    def pools(self) -> tuple[str, ...]:
+        """Every pool this call type may reach."""
+        return self.route if self.route else tuple(name for name, _ in self.split)
+
+    def mean_rate_per_h(self) -> float:
+        """Average arrival rate over a week, calls per hour (daily noise has mean 1)."""
+        return float(np.mean(self.rates_per_h) * np.mean(self.weekday_factors))
+
+    def day_rates_per_s(self, day: int) -> np.ndarray:
+        """Rates (calls/s) per interval of simulated ``day`` before daily noise."""
+        return np.asarray(self.rates_per_h) * (self.weekday_factors[day % 7] / 3600.0)
+
+    def daily_factor(self, rng: np.random.Generator) -> float:
+        """Draw the busyness factor of one day (1.0 when ``daily_cv`` is 0; draws nothing then)."""
+        if self.daily_cv == 0:
+            return 1.0
+        shape = 1.0 / self.daily_cv**2
+        return float(rng.gamma(shape, 1.0 / shape))
+
+
+def interval_count(interval_min: int) -> int:
+    """Intervals per day for an interval length in minutes."""
+    return int(math.ceil(1440 / interval_min))

@@ -1,0 +1,333 @@
+"""Scenario files (TOML) to validated, frozen :class:`Scenario` objects.
+
+Every check happens here, at loading, and a failure is one :class:`ScenarioError` naming the file,
+the field path and what is allowed: ``baseline.toml: pools[1].agents: must be >= 0, got -3``.
+Rates per hour in files become the model's units here, once.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from models.contracts import SLA, Contract, Tier, validate_contract
+from models.demand import CallType, interval_count
+from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
+from models.fields import ScenarioError, Table, check_number, suggest
+from models.pools import KINDS, LOCATIONS, Pool
+from models.scenario import Scenario
+
+MAX_RATE_PER_H = 1e6
+MAX_AGENTS = 1_000_000
+MAX_DURATION_S = 30 * 86400.0
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and build the scenario in the TOML file ``path``."""
+    path = Path(path)
+    return scenario_from_dict(read_toml(path), source=str(path), base_dir=path.parent)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; every failure is a :class:`ScenarioError` naming the file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "file not found") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot be read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "", f"TOML syntax error: {exc}") from None
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | None = None) -> Scenario:
+    """Build a Scenario from a parsed TOML table (``source`` names it in messages)."""
+    top = Table(data, source)
+    interval_min = top.take_int("interval_min", 30, low=1, high=1440)
+    if 1440 % interval_min:
+        raise top.error("interval_min", f"must divide a day of 1440 minutes (e.g. 15, 30, 60), got {interval_min}")
+    n_intervals = interval_count(interval_min)
+    pools = _read_pools(top, n_intervals)
+    names = tuple(p.name for p in pools)
+    scenario = Scenario(
+        name=top.take_str("name"),
+        currency=top.take_str("currency", "USD"),
+        interval_min=interval_min,
+        service_level_s=top.take_float("service_level_s", 20.0, low=0, high=MAX_DURATION_S),
+        lines=top.take_int("lines", None, low=1, high=10**8),
+        demand=_read_demand(top, n_intervals, names, base_dir or Path(".")),
+        pools=pools,
+        source=source,
+        raw=copy.deepcopy(data),
+    )
+    top.done()
+    return scenario
+
+
+def _items(top: Table, key: str) -> list[Table]:
+    items = top.take_list(key, min_len=1)
+    return [Table(item, top.source, f"{key}[{i}]") for i, item in enumerate(items)]
+
+
+def _unique_name(table: Table, seen: set[str]) -> str:
+    name = table.take_str("name")
+    if name in seen:
+        raise table.error("name", f"duplicate name {name!r}; names must be unique")
+    seen.add(name)
+    return name
+
+
+# ---------------------------------------------------------------- pools
+
+def _read_pools(top: Table, n_intervals: int) -> tuple[Pool, ...]:
+    seen: set[str] = set()
+    return tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
+
+
+def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
+    name = _unique_name(t, seen)
+    kind = t.take_str("kind", choices=KINDS)
+    money: dict[str, Any]
+    if kind == "inhouse":
+        money = {"wage_per_h": t.take_float("wage_per_h", low=0, low_open=True, high=1e5),
+                 "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}
+        if t.has("contract"):
+            raise t.error("contract", "only bpo pools have a contract; in-house pools have wage_per_h and burden")
+    else:
+        money = {"contract": _read_contract(t.take_table("contract"))}
+        for key in ("wage_per_h", "burden"):
+            if t.has(key):
+                raise t.error(key, "only inhouse pools have a wage; a bpo pool is priced by its contract")
+    pool = Pool(
+        name=name, kind=kind, location=t.take_str("location", "local", choices=LOCATIONS),
+        agents=_read_agents(t, n_intervals),
+        shrinkage_frac=t.take_float("shrinkage_frac", 0.0, low=0.0, high=0.99),
+        handle_factor=t.take_float("handle_factor", 1.0, low=0.0, low_open=True, high=100.0),
+        resolution_frac=t.take_float("resolution_frac", 1.0, low=0.0, high=1.0),
+        repeat_after=_read_dist(t, "repeat_after", Exponential(86400.0)),
+        open_h=_read_open_h(t), open_days=_read_open_days(t), **money,
+    )
+    t.done()
+    return pool
+
+
+def _read_agents(t: Table, n_intervals: int) -> tuple[int, ...]:
+    value = t.raw("agents")
+    values = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and len(value) != n_intervals:
+        raise t.error("agents", f"must be one number or one per interval of the day ({n_intervals}), got {len(value)} values")
+    out = []
+    for i, v in enumerate(values):
+        path = t.sub("agents") + (f"[{i}]" if isinstance(value, list) else "")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ScenarioError(t.source, path, f"must be a whole number of agents, got {v!r}")
+        if not 0 <= v <= MAX_AGENTS:
+            raise ScenarioError(t.source, path, f"must be between 0 and {MAX_AGENTS}, got {v}")
+        out.append(v)
+    if not any(out):
+        raise t.error("agents", "must have at least one agent in some interval, got 0 everywhere")
+    return tuple(out) * (n_intervals if len(out) == 1 else 1)
+
+
+def _read_open_h(t: Table) -> tuple[float, float]:
+    value = t.take_list("open_h", [0.0, 24.0])
+    if len(value) != 2:
+        raise t.error("open_h", f"must be [start, end] in hours, got {value!r}")
+    start, end = (check_number(v, f"{t.sub('open_h')}[{i}]", t.source, low=0, high=24) for i, v in enumerate(value))
+    if start == end:
+        raise t.error("open_h", f"start and end must differ (use [0, 24] for always open), got {value!r}")
+    return start, end
+
+
+def _read_open_days(t: Table) -> tuple[int, ...]:
+    value = t.take_list("open_days", [0, 1, 2, 3, 4, 5, 6], min_len=1)
+    for i, day in enumerate(value):
+        if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
+            raise ScenarioError(t.source, f"{t.sub('open_days')}[{i}]", f"must be a weekday 0 (Monday) to 6 (Sunday), got {day!r}")
+    return tuple(sorted(set(value)))
+
+
+def _read_contract(t: Table) -> Contract:
+    tiers = tuple(_read_tier(Table(item, t.source, f"{t.sub('tiers')}[{i}]"))
+                  for i, item in enumerate(t.take_list("tiers", [])))
+    sla_table = t.take_table("sla", None)
+    contract = Contract(
+        monthly_fee=t.take_float("monthly_fee", 0.0, low=0, high=1e9),
+        per_minute=t.take_float("per_minute", 0.0, low=0, high=1e4),
+        tiers=tiers,
+        included_min=t.take_float("included_min", 0.0, low=0, high=1e9),
+        billing_increment_s=t.take_float("billing_increment_s", 1.0, low=0, low_open=True, high=3600),
+        wrap_min_per_call=t.take_float("wrap_min_per_call", 0.0, low=0, high=60),
+        min_monthly=t.take_float("min_monthly", 0.0, low=0, high=1e9),
+        sla=None if sla_table is None else _read_sla(sla_table),
+    )
+    t.done()
+    for path, message in validate_contract(contract):
+        raise ScenarioError(t.source, f"{t.path}.{path}", message)
+    return contract
+
+
+def _read_tier(t: Table) -> Tier:
+    tier = Tier(up_to_min=t.take_float("up_to_min", None, low=0, low_open=True),
+                per_minute=t.take_float("per_minute", low=0, high=1e4))
+    t.done()
+    return tier
+
+
+def _read_sla(t: Table) -> SLA:
+    sla = SLA(target_frac=t.take_float("target_frac", low=0, high=1),
+              threshold_s=t.take_float("threshold_s", low=0, high=MAX_DURATION_S),
+              credit_frac=t.take_float("credit_frac", low=0, high=1),
+              cap_frac=t.take_float("cap_frac", 0.12, low=0, high=1))
+    t.done()
+    return sla
+
+
+# ---------------------------------------------------------------- demand
+
+def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path) -> tuple[CallType, ...]:
+    seen: set[str] = set()
+    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen) for t in _items(top, "demand"))
+
+
+def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str]) -> CallType:
+    name = _unique_name(t, seen)
+    route, split = _read_routing(t, pools)
+    call_type = CallType(
+        name=name,
+        rates_per_h=_read_rates(t, n_intervals, base_dir),
+        handle=_read_dist(t, "handle"),
+        patience=_read_dist(t, "patience", Never()),
+        route=route,
+        overflow_after_s=t.take_float("overflow_after_s", 0.0, low=0, high=MAX_DURATION_S),
+        split=split,
+        weekday_factors=_read_weekday_factors(t),
+        daily_cv=t.take_float("daily_cv", 0.0, low=0, high=5),
+    )
+    t.done()
+    return call_type
+
+
+def _read_rates(t: Table, n_intervals: int, base_dir: Path) -> tuple[float, ...]:
+    given = [k for k in ("calls_per_h", "profile_per_h", "profile_csv") if t.has(k)]
+    if len(given) != 1:
+        found = ", ".join(given) if given else "none"
+        raise t.error("", f"needs exactly one of calls_per_h, profile_per_h, profile_csv; found {found}")
+    key = given[0]
+    if key == "calls_per_h":
+        rate = t.take_float(key, low=0, low_open=True, high=MAX_RATE_PER_H)
+        return (rate,) * n_intervals
+    if key == "profile_per_h":
+        values = t.take_list(key)
+        path = t.sub(key)
+    else:
+        values, path = _read_profile_csv(t, base_dir)
+    return _check_profile(values, path, t.source if key != "profile_csv" else path.split("#")[0], n_intervals)
+
+
+def _check_profile(values: list, path: str, source: str, n_intervals: int) -> tuple[float, ...]:
+    if len(values) != n_intervals:
+        raise ScenarioError(source, path, f"must have one rate per interval of the day ({n_intervals}), got {len(values)}")
+    rates = tuple(check_number(v, f"{path}[{i}]", source, low=0, high=MAX_RATE_PER_H) for i, v in enumerate(values))
+    if not any(rates):
+        raise ScenarioError(source, path, "must have a rate > 0 in some interval, got 0 everywhere")
+    return rates
+
+
+def _read_profile_csv(t: Table, base_dir: Path) -> tuple[list, str]:
+    """Rates from a CSV file with a ``calls_per_h`` column, one row per interval of the day."""
+    name = t.take_str("profile_csv")
+    path = base_dir / name
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise t.error("profile_csv", f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise t.error("profile_csv", f"cannot read {path}: {exc}") from None
+    if not rows or "calls_per_h" not in rows[0]:
+        raise ScenarioError(str(path), "calls_per_h", "the CSV needs a header with a calls_per_h column and one row per interval")
+    values = []
+    for i, row in enumerate(rows):
+        try:
+            values.append(float(row["calls_per_h"]))
+        except (TypeError, ValueError):
+            raise ScenarioError(str(path), f"row {i + 2}: calls_per_h", f"must be a number, got {row['calls_per_h']!r}") from None
+    return values, f"{path}#calls_per_h"
+
+
+def _read_weekday_factors(t: Table) -> tuple[float, ...]:
+    values = t.take_list("weekday_factors", [1.0] * 7)
+    if len(values) != 7:
+        raise t.error("weekday_factors", f"must have 7 values (Monday to Sunday), got {len(values)}")
+    path = t.sub("weekday_factors")
+    factors = tuple(check_number(v, f"{path}[{i}]", t.source, low=0, high=100) for i, v in enumerate(values))
+    if not any(factors):
+        raise t.error("weekday_factors", "must be > 0 on some day, got 0 everywhere")
+    return factors
+
+
+def _read_routing(t: Table, pools: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, float], ...]]:
+    if t.has("route") == t.has("split"):
+        raise t.error("", "needs exactly one of route = [pools in order] or split = {pool = fraction}")
+    if t.has("route"):
+        route = t.take_list("route", min_len=1)
+        for i, name in enumerate(route):
+            _check_pool_name(t, f"{t.sub('route')}[{i}]", name, pools)
+        if len(set(route)) != len(route):
+            raise t.error("route", f"must not name a pool twice, got {route!r}")
+        t.raw("split", None)
+        return tuple(route), ()
+    split = t.take_table("split")
+    items = []
+    for name, frac in split.data.items():
+        _check_pool_name(t, split.sub(name), name, pools)
+        items.append((name, check_number(frac, split.sub(name), t.source, low=0, high=1)))
+    total = sum(f for _, f in items)
+    if abs(total - 1.0) > 1e-9:
+        raise t.error("split", f"fractions must sum to 1, got {total:g}")
+    t.raw("route", None)
+    return (), tuple(items)
+
+
+def _check_pool_name(t: Table, path: str, name: Any, pools: tuple[str, ...]) -> None:
+    if name not in pools:
+        hint = suggest(str(name), pools)
+        raise ScenarioError(t.source, path, f"unknown pool {name!r}{hint}; pools are {', '.join(pools)}")
+
+
+# ---------------------------------------------------------------- distributions
+
+_PARAM_LIMITS = {"mean_s": (0.0, True), "cv": (0.0, True), "value_s": (0.0, False),
+                 "low_s": (0.0, False), "high_s": (0.0, False)}
+
+
+def _read_dist(t: Table, key: str, default: Distribution | None = None) -> Distribution:
+    table = t.take_table(key, None) if default is not None else t.take_table(key)
+    if table is None:
+        return default  # type: ignore[return-value]
+    name = table.take_str("dist", choices=tuple(DISTRIBUTIONS))
+    cls, params = DISTRIBUTIONS[name]
+    kwargs: dict[str, Any] = {}
+    for param in params:
+        if param == "values_s":
+            values = table.take_list(param, min_len=1)
+            kwargs[param] = tuple(check_number(v, f"{table.sub(param)}[{i}]", t.source, low=0, high=MAX_DURATION_S)
+                                  for i, v in enumerate(values))
+            continue
+        low, open_ = _PARAM_LIMITS[param]
+        high = 100.0 if param == "cv" else MAX_DURATION_S
+        kwargs[param] = table.take_float(param, low=low, low_open=open_, high=high)
+    if name == "uniform" and kwargs["high_s"] < kwargs["low_s"]:
+        raise table.error("high_s", f"must be >= low_s ({kwargs['low_s']:g}), got {kwargs['high_s']:g}")
+    table.done()
+    return cls(**kwargs)

@@ -1,0 +1,68 @@
+"""Agent pools: who answers the calls, when, how fast, how well, and at what price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.contracts import Contract
+from models.distributions import Distribution, Exponential
+
+KINDS = ("inhouse", "bpo")
+LOCATIONS = ("local", "offshore")
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A group of agents, in-house or at an outsourcer.
+
+    Attributes:
+        name: identifier used in routes and results (``pool`` column).
+        kind: ``inhouse`` (paid by the hour) or ``bpo`` (paid by contract).
+        location: ``local`` or ``offshore``.
+        agents: scheduled agents for each interval of the day (heads on the schedule, paid).
+        shrinkage_frac: share of scheduled time not available for calls (breaks, training).
+        handle_factor: multiplies a caller's handle time when this pool serves it.
+        resolution_frac: first-contact resolution; an unresolved call comes back as a repeat.
+        repeat_after: delay between the end of an unresolved call and its repeat (seconds).
+        open_h: opening window (start, end) in hours of the client's clock; end < start wraps
+            past midnight; outside it the pool has no agents.
+        open_days: weekdays the pool is open (0 = Monday).
+        wage_per_h: in-house hourly wage (currency/h).
+        burden: in-house fully loaded multiplier of the wage (benefits, facilities, overhead).
+        contract: the BPO contract (``None`` for in-house pools).
+    """
+
+    name: str
+    kind: str
+    location: str
+    agents: tuple[int, ...]
+    shrinkage_frac: float = 0.0
+    handle_factor: float = 1.0
+    resolution_frac: float = 1.0
+    repeat_after: Distribution = Exponential(86400.0)
+    open_h: tuple[float, float] = (0.0, 24.0)
+    open_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    wage_per_h: float = 0.0
+    burden: float = 1.0
+    contract: Contract | None = None
+
+    def is_open(self, day: int, hour: float) -> bool:
+        """Whether the window covers ``hour`` (0..24) of ``day``; a window past midnight
+        belongs to the day it opens."""
+        start, end = self.open_h
+        if end - start >= 24 or (start == 0 and end == 24):
+            return day % 7 in self.open_days
+        if start <= end:
+            return start <= hour < end and day % 7 in self.open_days
+        if hour >= start:
+            return day % 7 in self.open_days
+        return hour < end and (day - 1) % 7 in self.open_days
+
+    def scheduled(self, day: int, interval: int, interval_h: float) -> int:
+        """Scheduled (paid) agents in ``interval`` of ``day``: zero while closed."""
+        hour = interval * interval_h
+        return self.agents[interval] if self.is_open(day, hour) else 0
+
+    def available(self, scheduled: int) -> int:
+        """Agents taking calls out of ``scheduled`` after shrinkage (rounded half up)."""
+        return int(scheduled * (1.0 - self.shrinkage_frac) + 0.5 + 1e-9)

@@ -1,0 +1,64 @@
+"""The Scenario: everything that describes the call center and the deal, nothing about how to run it.
+
+Run controls (replications, seed, horizon, warm-up) live in ``RunSettings``, never here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from models.demand import CallType, interval_count
+from models.pools import Pool
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated, immutable description of one call center and its outsourcing deal.
+
+    Attributes:
+        name: label used in results and reports.
+        demand: call types.
+        pools: agent pools.
+        currency: currency of every ``_cost`` column.
+        interval_min: length of a staffing and reporting interval (minutes).
+        service_level_s: threshold T of the service level "answered within T seconds".
+        lines: maximum calls in the system (waiting + in service); ``None`` for unlimited.
+        source: the file it was loaded from (for messages), "" if built in code.
+        raw: the TOML table it was built from, kept for sweeps (copy, edit, rebuild).
+    """
+
+    name: str
+    demand: tuple[CallType, ...]
+    pools: tuple[Pool, ...]
+    currency: str = "USD"
+    interval_min: int = 30
+    service_level_s: float = 20.0
+    lines: int | None = None
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    @property
+    def interval_s(self) -> float:
+        """Interval length in seconds."""
+        return self.interval_min * 60.0
+
+    @property
+    def intervals_per_day(self) -> int:
+        return interval_count(self.interval_min)
+
+    def pool(self, name: str) -> Pool:
+        """The pool called ``name`` (KeyError if none)."""
+        for pool in self.pools:
+            if pool.name == name:
+                return pool
+        raise KeyError(name)
+
+    def pool_index(self, name: str) -> int:
+        return [p.name for p in self.pools].index(name)
+
+    def digest(self) -> str:
+        """A short stable hash of the scenario's content (for ``meta`` and result folders)."""
+        text = repr(replace(self, source=""))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]

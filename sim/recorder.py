@@ -1,0 +1,133 @@
+"""Turns the engine's per-call lists into the tidy ``calls`` and ``intervals`` tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.metrics import COUNT_COLUMNS, add_rates
+from models.scenario import Scenario
+from sim.engine import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED, Engine
+
+
+def call_arrays(engine: Engine, end_s: float) -> dict[str, np.ndarray]:
+    """Per-call numpy arrays of a finished engine (every call, warm-up included)."""
+    arrival = np.asarray(engine.arrival)
+    outcome = np.asarray(engine.outcome, dtype=np.int8)
+    start = np.asarray(engine.start)
+    deadline = np.asarray(engine.deadline)
+    wait = np.where(np.isnan(start), np.minimum(deadline, end_s), start) - arrival
+    wait[outcome == BLOCKED] = 0.0
+    offer = np.asarray(engine.offer)
+    pool_wait = np.where(np.isnan(start), np.minimum(deadline, end_s), start) - offer
+    pool_wait[outcome == BLOCKED] = 0.0
+    return {
+        "call_id": np.arange(len(arrival), dtype=np.int64),
+        "call_type": np.asarray(engine.ctype, dtype=np.int32),
+        "arrival_s": arrival,
+        "outcome": outcome,
+        "pool": np.asarray(engine.pool, dtype=np.int32),
+        "wait_s": wait,
+        "handle_s": np.asarray(engine.handle),
+        "is_repeat": np.arange(len(arrival)) >= engine.n_first,
+        "last_pool": np.asarray(engine.last_pool, dtype=np.int32),
+        "pool_wait_s": pool_wait,
+        "start_s": start,
+    }
+
+
+def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float) -> pd.DataFrame:
+    """The ``calls`` table: one row per call arriving at or after the warm-up."""
+    keep = arrays["arrival_s"] >= warmup_s
+    pools = np.array([p.name for p in scenario.pools] + [""], dtype=object)
+    types = np.array([ct.name for ct in scenario.demand], dtype=object)
+    frame = pd.DataFrame({
+        "rep": np.full(keep.sum(), rep, dtype=np.int64),
+        "call_id": arrays["call_id"][keep],
+        "call_type": pd.Categorical(types[arrays["call_type"][keep]], categories=list(types)),
+        "arrival_s": arrays["arrival_s"][keep],
+        "outcome": pd.Categorical(np.array(OUTCOMES, dtype=object)[arrays["outcome"][keep]],
+                                  categories=list(OUTCOMES[1:])),
+        "pool": pd.Categorical(pools[arrays["pool"][keep]], categories=list(pools)),
+        "wait_s": arrays["wait_s"][keep],
+        "handle_s": arrays["handle_s"][keep],
+        "is_repeat": arrays["is_repeat"][keep],
+        "last_pool": pd.Categorical(pools[arrays["last_pool"][keep]], categories=list(pools[:-1])),
+        "pool_wait_s": arrays["pool_wait_s"][keep],
+    })
+    return frame
+
+
+def busy_by_interval(pool: np.ndarray, start: np.ndarray, end: np.ndarray, n_pools: int,
+                     n_intervals: int, interval_s: float) -> np.ndarray:
+    """Busy agent-seconds per (pool, interval) of services [start, end), clipped to the intervals."""
+    horizon = n_intervals * interval_s
+    end = np.minimum(end, horizon)
+    keep = (pool >= 0) & (start < end)
+    pool, start, end = pool[keep], start[keep], end[keep]
+    first = (start // interval_s).astype(np.int64)
+    last = np.minimum(((end - 1e-9) // interval_s).astype(np.int64), n_intervals - 1)
+    busy = np.zeros(n_pools * n_intervals)
+    offset = 0
+    while len(first):
+        k = first + offset
+        seg = np.minimum(end, (k + 1) * interval_s) - np.maximum(start, k * interval_s)
+        busy += np.bincount(pool * n_intervals + k, weights=seg, minlength=busy.size)
+        more = last > k
+        pool, start, end, first, last = pool[more], start[more], end[more], first[more], last[more]
+        offset += 1
+    return busy.reshape(n_pools, n_intervals)
+
+
+def _count(index: np.ndarray, mask: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    w = None if weights is None else weights[mask]
+    return np.bincount(index[mask], weights=w, minlength=size)
+
+
+def interval_counts(arrays: dict[str, np.ndarray], n_pools: int, n_intervals: int, interval_s: float,
+                    sl_threshold_s: float) -> dict[str, np.ndarray]:
+    """Call counts per (pool, interval) by arrival interval and the pool the call was last offered to."""
+    k = (arrays["arrival_s"] // interval_s).astype(np.int64)
+    inside = k < n_intervals
+    index = (arrays["last_pool"] * n_intervals + k)[inside]
+    outcome = arrays["outcome"][inside]
+    wait = arrays["wait_s"][inside]
+    answered = outcome == ANSWERED
+    size = n_pools * n_intervals
+    counts = {
+        "offered_n": _count(index, np.ones_like(answered), size),
+        "answered_n": _count(index, answered, size),
+        "answered_in_sl_n": _count(index, answered & (wait <= sl_threshold_s), size),
+        "abandoned_n": _count(index, outcome == ABANDONED, size),
+        "blocked_n": _count(index, outcome == BLOCKED, size),
+        "unfinished_n": _count(index, outcome == UNFINISHED, size),
+        "queued_n": _count(index, (outcome != BLOCKED) & (arrays["start_s"][inside] != arrays["arrival_s"][inside]), size),
+        "wait_answered_s": _count(index, answered, size, wait),
+    }
+    return {name: v.reshape(n_pools, n_intervals) for name, v in counts.items()}
+
+
+def intervals_table(engine: Engine, arrays: dict[str, np.ndarray], rep: int, warmup_s: float) -> pd.DataFrame:
+    """The ``intervals`` table: one row per (interval, pool) from the warm-up to the horizon."""
+    scenario, n, length = engine.scenario, engine.n_intervals, engine.interval_s
+    n_pools = len(scenario.pools)
+    counts = interval_counts(arrays, n_pools, n, length, scenario.service_level_s)
+    busy = busy_by_interval(arrays["pool"], arrays["start_s"], arrays["start_s"] + arrays["handle_s"],
+                            n_pools, n, length)
+    k = np.tile(np.arange(n), n_pools)
+    columns = {
+        "rep": np.full(n * n_pools, rep, dtype=np.int64),
+        "interval": k,
+        "start_s": k * length,
+        "day": k // scenario.intervals_per_day,
+        "pool": np.repeat([p.name for p in scenario.pools], n),
+        "scheduled_n": engine.scheduled[:, :n].ravel(),
+        "available_n": engine.available[:, :n].ravel(),
+        "staffed_s": engine.staffed.staffed_s.ravel(),
+        "busy_s": busy.ravel(),
+    }
+    for name in COUNT_COLUMNS:
+        values = counts[name].ravel()
+        columns[name] = values if name.endswith("_s") else values.astype(np.int64)
+    frame = pd.DataFrame(columns)
+    return add_rates(frame[frame["start_s"] >= warmup_s].reset_index(drop=True))
