@@ -1,0 +1,132 @@
+"""The ``bposim`` command line: run, check, erlang."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from experiments.meta import build_meta
+from experiments.output import format_summary, write_result
+from experiments.run import run_scenario
+from experiments.storage import OutputError
+from models import erlang
+from models.fields import ScenarioError
+from models.loading import load_scenario
+from models.settings import RunSettings
+from sim.replication import check_settings
+
+
+class UsageError(ValueError):
+    """A bad command-line value."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bposim", description="Call-center outsourcing simulator.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="simulate a scenario and print its summary")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--reps", type=_positive_int, default=10, help="replications (default 10)")
+    run.add_argument("--seed", type=int, default=12345, help="root seed (default 12345)")
+    run.add_argument("--days", type=_number, default=7.0, help="horizon in days (default 7)")
+    run.add_argument("--warmup-h", type=_number, default=0.0, help="warm-up hours not counted (default 0)")
+    run.add_argument("--out", type=Path, help="folder for the result tables")
+    check = sub.add_parser("check", help="validate a scenario file without running it")
+    check.add_argument("scenario", type=Path)
+    calc = sub.add_parser("erlang", help="analytic Erlang C / A / M/M/c/K figures")
+    calc.add_argument("--calls-per-h", type=_number, required=True)
+    calc.add_argument("--handle-s", type=_number, required=True, help="mean handle time (s)")
+    group = calc.add_mutually_exclusive_group(required=True)
+    group.add_argument("--agents", type=_positive_int)
+    group.add_argument("--target-sl", type=_number, help="service level target (0..1): find the agents")
+    calc.add_argument("--threshold-s", type=_number, default=20.0, help="service level threshold (default 20)")
+    calc.add_argument("--patience-s", type=_number, help="mean patience (s): Erlang A")
+    calc.add_argument("--lines", type=_positive_int, help="max calls in system: M/M/c/K")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    settings = RunSettings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h)
+    try:
+        check_settings(scenario, settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    result = run_scenario(scenario, settings)
+    result.meta = build_meta([scenario], settings)
+    print(format_summary(result))
+    if args.out is not None:
+        write_result(result, args.out)
+        print(f"\nTables written to {args.out}/")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    pools = ", ".join(f"{p.name} ({p.kind}, {p.location})" for p in scenario.pools)
+    print(f"{args.scenario}: ok: {scenario.name!r}, {len(scenario.demand)} call type(s), pools {pools}")
+    return 0
+
+
+def cmd_erlang(args: argparse.Namespace) -> int:
+    rate = args.calls_per_h / 3600.0
+    if rate <= 0 or args.handle_s <= 0:
+        raise UsageError("--calls-per-h and --handle-s must be > 0")
+    if args.target_sl is not None and not 0 < args.target_sl < 1:
+        raise UsageError(f"--target-sl must be between 0 and 1, got {args.target_sl}")
+    try:
+        agents = args.agents or erlang.agents_for_service_level(
+            rate, args.handle_s, args.target_sl, args.threshold_s, args.patience_s, args.lines)
+        m = erlang.queue_metrics(rate, args.handle_s, agents, args.threshold_s, args.patience_s, args.lines)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"agents              {m.servers}")
+    print(f"load                {m.load_erlangs:.3f} Erlangs")
+    print(f"P(wait)             {m.p_wait_frac:.4f}")
+    print(f"service level       {m.service_level_frac:.4f}  (answered within {m.threshold_s:g} s / offered)")
+    print(f"ASA                 {m.asa_s:.2f} s")
+    print(f"abandonment         {m.abandon_frac:.4f}")
+    print(f"blocked             {m.blocked_frac:.4f}")
+    print(f"occupancy           {m.occupancy_frac:.4f}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "check": cmd_check, "erlang": cmd_erlang}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; user mistakes end with one line on stderr and exit status 2."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ScenarioError, OutputError, UsageError) as exc:
+        print(f"bposim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bposim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
