@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -49,9 +49,33 @@ def assemble(scenario: Scenario, settings: RunSettings, reps: list[Replication])
     """Priced tables from finished replications."""
     calls = pd.concat([r.calls for r in reps], ignore_index=True) if settings.keep_calls else None
     intervals = pd.concat([r.intervals for r in reps], ignore_index=True)
-    invoices = invoices_table(calls, scenario, [r.rep for r in reps], settings.warmup_s, settings.horizon_s)
+    return _priced(scenario, settings, calls, intervals)
+
+
+def _priced(scenario: Scenario, settings: RunSettings, calls: pd.DataFrame | None,
+            intervals: pd.DataFrame) -> ScenarioResult:
+    reps = sorted(intervals["rep"].unique().tolist())
+    invoices = invoices_table(calls, scenario, reps, settings.warmup_s, settings.horizon_s)
     pool_runs, runs = run_tables(intervals, invoices, scenario, settings)
     return ScenarioResult(scenario, settings, calls, intervals, invoices, pool_runs, runs)
+
+
+def _without_money(scenario: Scenario) -> Scenario:
+    pools = tuple(replace(p, wage_per_h=0.0, burden=1.0, contract=None) for p in scenario.pools)
+    return replace(scenario, pools=pools, currency="", name="", source="")
+
+
+def reprice(result: ScenarioResult, scenario: Scenario) -> ScenarioResult:
+    """The same simulated calls priced under ``scenario``'s wages, burdens, contracts and currency.
+
+    Nothing is simulated again; ``scenario`` must differ from the simulated one only in money
+    (ValueError otherwise), e.g. built with :func:`experiments.pricing.reprice_pools`.
+    """
+    if _without_money(scenario) != _without_money(result.scenario):
+        raise ValueError("reprice: the scenario differs in more than wages, burdens and contracts; simulate it instead")
+    if result.calls is None and any(p.contract is not None for p in scenario.pools):
+        raise ValueError("reprice: BPO invoices need the calls table (run with keep_calls)")
+    return _priced(scenario, result.settings, result.calls, result.intervals)
 
 
 def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from models.scenario import Scenario
 from models.settings import RunSettings
-from sim.arrivals import first_contacts
+from sim.arrivals import FirstContacts, first_contacts
 from sim.engine import Engine
 from sim.recorder import call_arrays, calls_table, intervals_table
 
@@ -49,6 +49,14 @@ def simulate(scenario: Scenario, settings: RunSettings, rep: int) -> Replication
     """Run replication ``rep`` of ``scenario`` with the root seed of ``settings``."""
     check_settings(scenario, settings)
     calls = first_contacts(scenario, settings.seed, rep, settings.horizon_s)
+    return simulate_calls(scenario, settings, rep, calls)
+
+
+def simulate_calls(scenario: Scenario, settings: RunSettings, rep: int, calls: FirstContacts) -> Replication:
+    """Run the given first contacts through ``scenario`` (repeats still draw from the seed's streams).
+
+    Useful to replay recorded calls, and for tests with hand-made calls.
+    """
     engine = Engine(scenario, calls, settings.seed, rep, settings.horizon_s, settings.drain_h * 3600.0)
     end_s = engine.run()
     engine.finish(end_s)

@@ -1,0 +1,117 @@
+"""Invariants that hold in every run, tried on random small scenarios (hypothesis)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.loading import scenario_from_dict
+from models.settings import RunSettings
+from sim.replication import simulate
+
+EPS = 1e-6  # seconds: float rounding of sums of event times
+
+
+@st.composite
+def small_scenarios(draw):
+    """One or two call types over one to three pools, any routing, patience, lines, schedule."""
+    n_pools = draw(st.integers(1, 3))
+    pools = []
+    for i in range(n_pools):
+        agents = draw(st.one_of(st.integers(0, 6), st.lists(st.integers(0, 6), min_size=24, max_size=24)))
+        if agents == 0 or (isinstance(agents, list) and not any(agents)):
+            agents = 1
+        kind = draw(st.sampled_from(["inhouse", "bpo"]))
+        table = {"name": f"p{i}", "kind": kind, "location": "local", "agents": agents,
+                 "shrinkage_frac": draw(st.sampled_from([0.0, 0.3])),
+                 "handle_factor": draw(st.sampled_from([1.0, 1.2])),
+                 "resolution_frac": draw(st.sampled_from([1.0, 0.7])),
+                 "open_h": draw(st.sampled_from([[0, 24], [8, 20], [22, 6]]))}
+        if kind == "inhouse":
+            table["wage_per_h"] = 20.0
+        else:
+            table["contract"] = {"monthly_fee": 100.0, "per_minute": 0.5, "billing_increment_s": 30.0,
+                                 "sla": {"target_frac": 0.8, "threshold_s": 30.0, "credit_frac": 0.01}}
+        pools.append(table)
+    names = [p["name"] for p in pools]
+    demand = []
+    for j in range(draw(st.integers(1, 2))):
+        ct = {"name": f"t{j}", "calls_per_h": draw(st.floats(5, 120)),
+              "handle": draw(st.sampled_from([{"dist": "exponential", "mean_s": 180.0},
+                                              {"dist": "lognormal", "mean_s": 200.0, "cv": 1.5},
+                                              {"dist": "deterministic", "value_s": 90.0}])),
+              "daily_cv": draw(st.sampled_from([0.0, 0.2]))}
+        if draw(st.booleans()):
+            ct["patience"] = {"dist": "exponential", "mean_s": draw(st.floats(10, 600))}
+        order = draw(st.permutations(names))
+        if draw(st.booleans()):
+            ct["route"] = order[: draw(st.integers(1, n_pools))]
+            ct["overflow_after_s"] = draw(st.sampled_from([0.0, 20.0]))
+        else:
+            ct["split"] = {order[0]: 0.4, order[-1]: 0.6} if n_pools > 1 else {order[0]: 1.0}
+        demand.append(ct)
+    data = {"name": "random", "interval_min": 60, "demand": demand, "pools": pools}
+    if draw(st.booleans()):
+        data["lines"] = draw(st.integers(1, 15))
+    return scenario_from_dict(data, source="random.toml")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scn=small_scenarios(), seed=st.integers(0, 2**32 - 1), warmup=st.sampled_from([0.0, 2.0]))
+def test_invariants_hold_in_random_scenarios(scn, seed, warmup):
+    rep = simulate(scn, RunSettings(seed=seed, days=1.0, warmup_h=warmup, drain_h=12.0), 0)
+    calls, iv = rep.calls, rep.intervals
+    counts = calls["outcome"].value_counts()
+    # Conservation: every offered call ends in exactly one outcome, and the tables agree.
+    assert counts.sum() == len(calls) == iv["offered_n"].sum()
+    for outcome in ("answered", "abandoned", "blocked", "unfinished"):
+        assert counts.get(outcome, 0) == iv[f"{outcome}_n"].sum()
+    assert (calls["wait_s"] >= 0).all() and (calls["pool_wait_s"] >= -EPS).all()
+    answered = calls[calls["outcome"] == "answered"]
+    assert (answered["pool"] != "").all() and (answered["handle_s"] >= 0).all()
+    assert (calls.loc[calls["outcome"] != "answered", "pool"].isin(["", *[p.name for p in scn.pools]])).all()
+    # Busy never exceeds staffed, occupancy <= 1.
+    assert (iv["busy_s"] <= iv["staffed_s"] + EPS).all()
+    assert (iv["occupancy_frac"].dropna() <= 1 + 1e-9).all()
+    # Calls arrive within the horizon; repeats only after a served call.
+    assert calls["arrival_s"].between(warmup * 3600, 86400, inclusive="left").all()
+    if scn.lines is not None:
+        assert counts.get("blocked", 0) <= len(calls)
+    else:
+        assert counts.get("blocked", 0) == 0
+
+
+def _tables(scn, seed):
+    rep = simulate(scn, RunSettings(seed=seed, days=1.0), 3)
+    return rep.calls, rep.intervals
+
+
+def test_same_seed_gives_identical_tables_and_another_seed_different_ones():
+    scn = scenario_from_dict({
+        "name": "r", "demand": [{"name": "c", "calls_per_h": 200.0, "handle": {"dist": "exponential", "mean_s": 120.0},
+                                 "patience": {"dist": "exponential", "mean_s": 100.0}, "route": ["a", "b"],
+                                 "overflow_after_s": 15.0}],
+        "pools": [{"name": "a", "kind": "inhouse", "agents": 5, "wage_per_h": 10.0, "resolution_frac": 0.8},
+                  {"name": "b", "kind": "bpo", "agents": 2, "contract": {"per_minute": 1.0}}]})
+    calls1, iv1 = _tables(scn, 7)
+    calls2, iv2 = _tables(scn, 7)
+    pd.testing.assert_frame_equal(calls1, calls2)
+    pd.testing.assert_frame_equal(iv1, iv2)
+    calls3, _ = _tables(scn, 8)
+    assert len(calls3) != len(calls1) or not np.array_equal(calls3["arrival_s"], calls1["arrival_s"])
+
+
+def test_common_random_numbers_give_the_same_first_contacts_across_scenarios():
+    base = {"name": "r", "demand": [{"name": "c", "calls_per_h": 100.0,
+                                     "handle": {"dist": "exponential", "mean_s": 120.0}, "route": ["a"]}],
+            "pools": [{"name": "a", "kind": "inhouse", "agents": 3, "wage_per_h": 10.0}]}
+    more = {**base, "pools": [{**base["pools"][0], "agents": 6}]}
+    calls_a, _ = _tables(scenario_from_dict(base), 1)
+    calls_b, _ = _tables(scenario_from_dict(more), 1)
+    np.testing.assert_array_equal(calls_a["arrival_s"], calls_b["arrival_s"])
+    np.testing.assert_array_equal(calls_a["handle_s"], calls_b["handle_s"])
+    # More agents, same calls: no call waits longer in total.
+    assert calls_b["wait_s"].sum() <= calls_a["wait_s"].sum()
