@@ -12,47 +12,51 @@ from sim.engine import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED, Engin
 
 def call_arrays(engine: Engine, end_s: float) -> dict[str, np.ndarray]:
     """Per-call numpy arrays of a finished engine (every call, warm-up included)."""
-    arrival = np.asarray(engine.arrival)
-    outcome = np.asarray(engine.outcome, dtype=np.int8)
-    start = np.asarray(engine.start)
-    deadline = np.asarray(engine.deadline)
+    arrival = np.frombuffer(engine.arrival)
+    outcome = np.frombuffer(engine.outcome, dtype=np.int8)
+    start = np.frombuffer(engine.start)
+    deadline = np.frombuffer(engine.deadline)
     wait = np.where(np.isnan(start), np.minimum(deadline, end_s), start) - arrival
     wait[outcome == BLOCKED] = 0.0
-    offer = np.asarray(engine.offer)
+    offer = np.frombuffer(engine.offer)
     pool_wait = np.where(np.isnan(start), np.minimum(deadline, end_s), start) - offer
     pool_wait[outcome == BLOCKED] = 0.0
     return {
         "call_id": np.arange(len(arrival), dtype=np.int64),
-        "call_type": np.asarray(engine.ctype, dtype=np.int32),
+        "call_type": np.frombuffer(engine.ctype, dtype=np.int16),
         "arrival_s": arrival,
         "outcome": outcome,
-        "pool": np.asarray(engine.pool, dtype=np.int32),
+        "pool": np.frombuffer(engine.pool, dtype=np.int16),
         "wait_s": wait,
-        "handle_s": np.asarray(engine.handle),
+        "handle_s": np.frombuffer(engine.handle),
         "is_repeat": np.arange(len(arrival)) >= engine.n_first,
-        "last_pool": np.asarray(engine.last_pool, dtype=np.int32),
+        "last_pool": np.frombuffer(engine.last_pool, dtype=np.int16),
         "pool_wait_s": pool_wait,
         "start_s": start,
     }
 
 
+def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=names)
+
+
 def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float) -> pd.DataFrame:
     """The ``calls`` table: one row per call arriving at or after the warm-up."""
     keep = arrays["arrival_s"] >= warmup_s
-    pools = np.array([p.name for p in scenario.pools] + [""], dtype=object)
-    types = np.array([ct.name for ct in scenario.demand], dtype=object)
+    names = [p.name for p in scenario.pools]
+    n_pools = len(names)
+    pool = arrays["pool"][keep]
     frame = pd.DataFrame({
-        "rep": np.full(keep.sum(), rep, dtype=np.int64),
+        "rep": np.full(int(keep.sum()), rep, dtype=np.int32),
         "call_id": arrays["call_id"][keep],
-        "call_type": pd.Categorical(types[arrays["call_type"][keep]], categories=list(types)),
+        "call_type": _categorical(arrays["call_type"][keep], [ct.name for ct in scenario.demand]),
         "arrival_s": arrays["arrival_s"][keep],
-        "outcome": pd.Categorical(np.array(OUTCOMES, dtype=object)[arrays["outcome"][keep]],
-                                  categories=list(OUTCOMES[1:])),
-        "pool": pd.Categorical(pools[arrays["pool"][keep]], categories=list(pools)),
+        "outcome": _categorical(arrays["outcome"][keep] - 1, list(OUTCOMES[1:])),
+        "pool": _categorical(np.where(pool < 0, n_pools, pool), names + [""]),
         "wait_s": arrays["wait_s"][keep],
         "handle_s": arrays["handle_s"][keep],
         "is_repeat": arrays["is_repeat"][keep],
-        "last_pool": pd.Categorical(pools[arrays["last_pool"][keep]], categories=list(pools[:-1])),
+        "last_pool": _categorical(arrays["last_pool"][keep], names),
         "pool_wait_s": arrays["pool_wait_s"][keep],
     })
     return frame
@@ -64,7 +68,7 @@ def busy_by_interval(pool: np.ndarray, start: np.ndarray, end: np.ndarray, n_poo
     horizon = n_intervals * interval_s
     end = np.minimum(end, horizon)
     keep = (pool >= 0) & (start < end)
-    pool, start, end = pool[keep], start[keep], end[keep]
+    pool, start, end = pool[keep].astype(np.int64), start[keep], end[keep]
     first = (start // interval_s).astype(np.int64)
     last = np.minimum(((end - 1e-9) // interval_s).astype(np.int64), n_intervals - 1)
     busy = np.zeros(n_pools * n_intervals)
@@ -89,7 +93,7 @@ def interval_counts(arrays: dict[str, np.ndarray], n_pools: int, n_intervals: in
     """Call counts per (pool, interval) by arrival interval and the pool the call was last offered to."""
     k = (arrays["arrival_s"] // interval_s).astype(np.int64)
     inside = k < n_intervals
-    index = (arrays["last_pool"] * n_intervals + k)[inside]
+    index = (arrays["last_pool"].astype(np.int64) * n_intervals + k)[inside]
     outcome = arrays["outcome"][inside]
     wait = arrays["wait_s"][inside]
     answered = outcome == ANSWERED

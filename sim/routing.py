@@ -29,6 +29,13 @@ class CallTypeRouting:
     split_pools: tuple[int, ...] = ()
     split_cum: tuple[float, ...] = ()
 
+    def static_stages(self) -> tuple[int, ...] | None:
+        """The stages if they never change over the week (no split, no closing pool), else None."""
+        table = self.stages_by_week_interval
+        if self.split_pools or any(stages != table[0] for stages in table):
+            return None
+        return table[0]
+
     def stages(self, week_interval: int, u_split: float) -> tuple[int, ...]:
         """Pools (indices) in stage order for a call arriving in ``week_interval``."""
         if self.split_pools:
