@@ -57,6 +57,7 @@ def write_result(result: ScenarioResult, out: Path) -> None:
     write_parquet(result.intervals, out / "intervals.parquet")
     write_parquet(result.runs, out / "runs.parquet")
     write_parquet(result.pool_runs, out / "pool_runs.parquet")
+    write_parquet(result.usage, out / "usage.parquet")
     write_parquet(result.invoices, out / "invoices.parquet")
     write_csv(result.summary(), out / "summary.csv")
     write_json(result.meta, out / "meta.json")

@@ -5,9 +5,9 @@
   the pool's contract: pro-rated monthly fee, billed minutes of the calls it answered, the floor,
   and an SLA credit when the pool's service level of that month misses the target.
 
-The pool's SLA service level counts the calls last offered to the pool (not blocked, not
-unfinished): answered by it within ``threshold_s`` of being offered to it (``pool_wait_s``) over
-all of them.
+The quantities billed come from the ``usage`` table of the run (sim/usage.py). The pool's SLA
+service level counts the calls last offered to the pool (not blocked, not unfinished): answered by
+it within ``threshold_s`` of being offered to it (``pool_wait_s``) over all of them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from models.contracts import BILLING_MONTH_S, Contract, billed_minutes, invoice
+from models.contracts import BILLING_MONTH_S, Contract, invoice, minutes_of
 from models.scenario import Scenario
 
 INVOICE_COLUMNS = ["rep", "pool", "month", "month_frac", "billed_min", "fixed_cost", "usage_cost",
@@ -32,43 +32,19 @@ def billing_months(warmup_s: float, horizon_s: float) -> list[float]:
     return [min(1.0, (measured - m * BILLING_MONTH_S) / BILLING_MONTH_S) for m in range(n)]
 
 
-def pool_invoices(calls: pd.DataFrame, pool: str, contract: Contract, reps: list[int],
-                  warmup_s: float, horizon_s: float) -> pd.DataFrame:
-    """Invoices of one BPO pool, one row per (rep, billing month)."""
-    month = ((calls["arrival_s"].to_numpy() - warmup_s) // BILLING_MONTH_S).astype(np.int64)
+def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, horizon_s: float) -> pd.DataFrame:
+    """One invoice per row of the usage table (rep, BPO pool, month) under ``scenario``'s contracts."""
     fracs = billing_months(warmup_s, horizon_s)
-    offered = (calls["last_pool"] == pool).to_numpy() & calls["outcome"].isin(["answered", "abandoned"]).to_numpy()
-    answered = (calls["pool"] == pool).to_numpy() & (calls["outcome"] == "answered").to_numpy()
-    rep = calls["rep"].to_numpy()
     rows = []
-    for r in reps:
-        in_rep = rep == r
-        for m, frac in enumerate(fracs):
-            sel = in_rep & (month == m)
-            rows.append(_invoice_row(calls, contract, r, pool, m, frac, sel & answered, sel & offered))
+    for row in usage.itertuples(index=False):
+        contract = scenario.pool(row.pool).contract
+        minutes = minutes_of(float(row.billed_increments_n), int(row.answered_n), contract)
+        sl = row.sla_met_n / row.sla_offered_n if contract.sla is not None and row.sla_offered_n > 0 else None
+        lines = invoice(contract, minutes, fracs[row.month], sl)
+        rows.append([row.rep, row.pool, row.month, fracs[row.month], lines.billed_min, lines.fixed_cost,
+                     lines.usage_cost, lines.floor_cost, lines.credit_cost, lines.invoice_cost,
+                     lines.service_level_frac])
     return pd.DataFrame(rows, columns=INVOICE_COLUMNS)
-
-
-def _invoice_row(calls: pd.DataFrame, contract: Contract, rep: int, pool: str, month: int,
-                 frac: float, answered: np.ndarray, offered: np.ndarray) -> list:
-    minutes = billed_minutes(calls["handle_s"].to_numpy()[answered], contract)
-    sl = None
-    if contract.sla is not None and offered.any():
-        met = answered & (calls["pool_wait_s"].to_numpy() <= contract.sla.threshold_s)
-        sl = float(met.sum() / offered.sum())
-    lines = invoice(contract, minutes, frac, sl)
-    return [rep, pool, month, frac, lines.billed_min, lines.fixed_cost, lines.usage_cost,
-            lines.floor_cost, lines.credit_cost, lines.invoice_cost, lines.service_level_frac]
-
-
-def invoices_table(calls: pd.DataFrame, scenario: Scenario, reps: list[int], warmup_s: float,
-                   horizon_s: float) -> pd.DataFrame:
-    """Invoices of every BPO pool of ``scenario`` (empty table if it has none)."""
-    frames = [pool_invoices(calls, p.name, p.contract, reps, warmup_s, horizon_s)
-              for p in scenario.pools if p.contract is not None]
-    if not frames:
-        return pd.DataFrame(columns=INVOICE_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
 
 
 def labour_table(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from models.metrics import COUNT_COLUMNS, add_rates
 from models.scenario import Scenario
 from models.settings import RunSettings
 from sim.replication import Replication, simulate
+from sim.usage import usage_from_calls
 
 RUN_METRICS = ["offered_n", "answered_n", "abandoned_n", "blocked_n", "sl_frac", "asa_s",
                "abandon_frac", "p_wait_frac", "occupancy_frac", "labour_cost", "vendor_cost",
@@ -28,6 +29,7 @@ class ScenarioResult:
     settings: RunSettings
     calls: pd.DataFrame | None
     intervals: pd.DataFrame
+    usage: pd.DataFrame
     invoices: pd.DataFrame
     pool_runs: pd.DataFrame
     runs: pd.DataFrame
@@ -49,15 +51,15 @@ def assemble(scenario: Scenario, settings: RunSettings, reps: list[Replication])
     """Priced tables from finished replications."""
     calls = pd.concat([r.calls for r in reps], ignore_index=True) if settings.keep_calls else None
     intervals = pd.concat([r.intervals for r in reps], ignore_index=True)
-    return _priced(scenario, settings, calls, intervals)
+    usage = pd.concat([r.usage for r in reps], ignore_index=True)
+    return _priced(scenario, settings, calls, intervals, usage)
 
 
 def _priced(scenario: Scenario, settings: RunSettings, calls: pd.DataFrame | None,
-            intervals: pd.DataFrame) -> ScenarioResult:
-    reps = sorted(intervals["rep"].unique().tolist())
-    invoices = invoices_table(calls, scenario, reps, settings.warmup_s, settings.horizon_s)
+            intervals: pd.DataFrame, usage: pd.DataFrame) -> ScenarioResult:
+    invoices = invoices_table(usage, scenario, settings.warmup_s, settings.horizon_s)
     pool_runs, runs = run_tables(intervals, invoices, scenario, settings)
-    return ScenarioResult(scenario, settings, calls, intervals, invoices, pool_runs, runs)
+    return ScenarioResult(scenario, settings, calls, intervals, usage, invoices, pool_runs, runs)
 
 
 def _without_money(scenario: Scenario) -> Scenario:
@@ -73,9 +75,20 @@ def reprice(result: ScenarioResult, scenario: Scenario) -> ScenarioResult:
     """
     if _without_money(scenario) != _without_money(result.scenario):
         raise ValueError("reprice: the scenario differs in more than wages, burdens and contracts; simulate it instead")
-    if result.calls is None and any(p.contract is not None for p in scenario.pools):
-        raise ValueError("reprice: BPO invoices need the calls table (run with keep_calls)")
-    return _priced(scenario, result.settings, result.calls, result.intervals)
+    usage = result.usage
+    if result.calls is not None:
+        usage = usage_from_calls(result.calls, scenario, result.settings.warmup_s, result.settings.horizon_s)
+    elif _billing_rules(scenario) != _billing_rules(result.scenario):
+        raise ValueError("reprice: new billing increments, wrap minutes or SLA thresholds need the calls table "
+                         "(run without --no-calls)")
+    return _priced(scenario, result.settings, result.calls, result.intervals, usage)
+
+
+def _billing_rules(scenario: Scenario) -> list:
+    """What the usage table depends on: each contract's increment, wrap minutes and SLA threshold."""
+    return [(p.contract.billing_increment_s, p.contract.wrap_min_per_call,
+             p.contract.sla.threshold_s if p.contract.sla else None) if p.contract else None
+            for p in scenario.pools]
 
 
 def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario,

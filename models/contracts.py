@@ -165,15 +165,28 @@ def billed_minutes(handle_s: np.ndarray, contract: Contract) -> float:
     Raises:
         ValueError: if the contract is invalid or a handle time is negative or not finite.
     """
+    increments = billed_increments(handle_s, contract)
+    if increments.size == 0:
+        return 0.0
+    return minutes_of(float(increments.sum()), increments.size, contract)
+
+
+def billed_increments(handle_s: np.ndarray, contract: Contract) -> np.ndarray:
+    """Number of billing increments of each call (``ceil(handle / increment)``, float noise forgiven).
+
+    Raises:
+        ValueError: if the contract is invalid or a handle time is negative or not finite.
+    """
     _require_valid(contract)
     handle = np.asarray(handle_s, dtype=float).ravel()
-    if handle.size == 0:
-        return 0.0
     if not np.all(np.isfinite(handle)) or np.any(handle < 0):
         raise ValueError("handle_s: must be finite and >= 0 seconds")
-    increments = np.ceil(handle / contract.billing_increment_s * (1.0 - _REL_EPS))
-    total_s = float(increments.sum()) * contract.billing_increment_s
-    return total_s / 60.0 + contract.wrap_min_per_call * handle.size
+    return np.ceil(handle / contract.billing_increment_s * (1.0 - _REL_EPS))
+
+
+def minutes_of(increments: float, calls: int, contract: Contract) -> float:
+    """Billed minutes of ``calls`` answered calls that add up to ``increments`` billing increments."""
+    return increments * contract.billing_increment_s / 60.0 + contract.wrap_min_per_call * calls
 
 
 def invoice(

@@ -26,11 +26,10 @@ from simpy.core import NORMAL
 from models.scenario import Scenario
 from sim import streams
 from sim.arrivals import FirstContacts
+from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, IN_SERVICE, UNFINISHED, WAITING
 from sim.routing import WEEK_S, build_routing
 from sim.staffing import StaffedTime, schedule_matrix
 
-WAITING, ANSWERED, ABANDONED, BLOCKED, UNFINISHED, IN_SERVICE = 0, 1, 2, 3, 4, 5
-OUTCOMES = ("waiting", "answered", "abandoned", "blocked", "unfinished")
 REFILL = 1024
 _push = heapq.heappush
 

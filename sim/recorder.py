@@ -7,7 +7,8 @@ import pandas as pd
 
 from models.metrics import COUNT_COLUMNS, add_rates
 from models.scenario import Scenario
-from sim.engine import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED, Engine
+from sim.engine import Engine
+from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED
 
 
 def call_arrays(engine: Engine, end_s: float) -> dict[str, np.ndarray]:

@@ -12,6 +12,7 @@ from models.settings import RunSettings
 from sim.arrivals import FirstContacts, first_contacts
 from sim.engine import Engine
 from sim.recorder import call_arrays, calls_table, intervals_table
+from sim.usage import usage_table
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,14 @@ class Replication:
         rep: replication number.
         calls: one row per call (``None`` when settings.keep_calls is False).
         intervals: one row per (interval, pool).
+        usage: what each BPO pool did per billing month (see sim/usage.py).
         end_s: simulated time at which the run stopped (horizon plus drain).
     """
 
     rep: int
     calls: pd.DataFrame | None
     intervals: pd.DataFrame
+    usage: pd.DataFrame
     end_s: float
 
 
@@ -62,4 +65,6 @@ def simulate_calls(scenario: Scenario, settings: RunSettings, rep: int, calls: F
     engine.finish(end_s)
     arrays = call_arrays(engine, end_s)
     table = calls_table(arrays, scenario, rep, settings.warmup_s) if settings.keep_calls else None
-    return Replication(rep, table, intervals_table(engine, arrays, rep, settings.warmup_s), end_s)
+    intervals = intervals_table(engine, arrays, rep, settings.warmup_s)
+    usage = usage_table(arrays, scenario, rep, settings.warmup_s, settings.horizon_s)
+    return Replication(rep, table, intervals, usage, end_s)

@@ -1,0 +1,69 @@
+"""What each BPO pool did per billing month: the quantities its contract bills, no prices.
+
+Per (pool, month): answered calls, billing increments of their handle times (under the pool's own
+contract's increment), and the two counts of the pool's SLA service level: calls last offered to
+the pool that were answered or abandoned, and those of them answered within the SLA threshold of
+reaching the pool. Pricing (experiments/pricing.py) turns these into invoices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.contracts import BILLING_MONTH_S, billed_increments
+from models.scenario import Scenario
+from sim.outcomes import ABANDONED, ANSWERED
+
+USAGE_COLUMNS = ["rep", "pool", "month", "answered_n", "billed_increments_n", "sla_offered_n", "sla_met_n"]
+
+
+def n_months(warmup_s: float, horizon_s: float) -> int:
+    """Billing months in the measured period [warmup_s, horizon_s)."""
+    return max(1, int(np.ceil((horizon_s - warmup_s) / BILLING_MONTH_S - 1e-9)))
+
+
+def usage_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float,
+                horizon_s: float) -> pd.DataFrame:
+    """Usage of every BPO pool, one row per (pool, month), months with no call included."""
+    months = n_months(warmup_s, horizon_s)
+    keep = arrays["arrival_s"] >= warmup_s
+    month = ((arrays["arrival_s"][keep] - warmup_s) // BILLING_MONTH_S).astype(np.int64)
+    month = np.minimum(month, months - 1)
+    outcome, pool, last = arrays["outcome"][keep], arrays["pool"][keep], arrays["last_pool"][keep]
+    rows = []
+    for p, spec in enumerate(scenario.pools):
+        if spec.contract is None:
+            continue
+        answered = (outcome == ANSWERED) & (pool == p)
+        increments = np.zeros(len(month))
+        increments[answered] = billed_increments(arrays["handle_s"][keep][answered], spec.contract)
+        offered = (last == p) & ((outcome == ANSWERED) | (outcome == ABANDONED))
+        threshold = spec.contract.sla.threshold_s if spec.contract.sla else np.inf
+        met = answered & (arrays["pool_wait_s"][keep] <= threshold)
+        counts = [np.bincount(month, weights=w.astype(float), minlength=months)
+                  for w in (answered, increments, offered, met)]
+        for m in range(months):
+            rows.append([rep, spec.name, m, *(c[m] for c in counts)])
+    frame = pd.DataFrame(rows, columns=USAGE_COLUMNS)
+    for column in USAGE_COLUMNS[3:]:
+        frame[column] = frame[column].astype(np.int64)
+    return frame
+
+
+def usage_from_calls(calls: pd.DataFrame, scenario: Scenario, warmup_s: float, horizon_s: float) -> pd.DataFrame:
+    """The usage table recomputed from a saved calls table (e.g. under other contracts)."""
+    names = [p.name for p in scenario.pools]
+    outcome_codes = {"answered": ANSWERED, "abandoned": ABANDONED}
+    frames = []
+    for rep, part in calls.groupby("rep", sort=True):
+        arrays = {
+            "arrival_s": part["arrival_s"].to_numpy(),
+            "outcome": part["outcome"].astype(object).map(outcome_codes).fillna(-1).to_numpy(np.int8),
+            "pool": part["pool"].astype(object).map({n: i for i, n in enumerate(names)}).fillna(-1).to_numpy(np.int64),
+            "last_pool": part["last_pool"].astype(object).map({n: i for i, n in enumerate(names)}).fillna(-1).to_numpy(np.int64),
+            "handle_s": part["handle_s"].to_numpy(),
+            "pool_wait_s": part["pool_wait_s"].to_numpy(),
+        }
+        frames.append(usage_table(arrays, scenario, int(rep), warmup_s, horizon_s))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=USAGE_COLUMNS)
