@@ -4,13 +4,16 @@ Arrivals are a Poisson process whose rate is constant within each interval (per 
 daily profile × weekday factor × that day's busyness factor). Within an interval the count is
 Poisson and the times are uniform, which is exact for a piecewise-constant rate and skips no
 interval. Each call type draws from its own streams, so its calls are the same in every scenario
-that gives it the same rates (common random numbers).
+that gives it the same rates (common random numbers). Calls are drawn one day at a time, so a
+long horizon never holds all its calls in memory at once, and the first days of a longer
+horizon are the same calls as a shorter one's.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -34,41 +37,46 @@ class FirstContacts:
         return len(self.arrival_s)
 
 
-def interval_rates_per_s(call_type: CallType, n_days: int, rng_daily: np.random.Generator) -> np.ndarray:
-    """Rate (calls/s) of every interval of ``n_days`` days, daily noise included."""
-    return np.concatenate([call_type.day_rates_per_s(d) * call_type.daily_factor(rng_daily)
-                           for d in range(n_days)])
+class _CallTypeDraws:
+    """The streams of one call type, consumed day by day (a batch split in days draws the same values)."""
+
+    def __init__(self, call_type: CallType, index: int, seed: int, rep: int) -> None:
+        key = streams.name_key(call_type.name)
+        self.call_type, self.index = call_type, index
+        self.arrivals, self.daily, self.handle, self.patience, self.split, self.resolution = (
+            streams.stream(seed, rep, stream_id, key) for stream_id in
+            (streams.ARRIVALS, streams.DAILY, streams.HANDLE, streams.PATIENCE, streams.SPLIT, streams.RESOLUTION))
+
+    def day(self, day: int, interval_s: float, horizon_s: float) -> tuple[np.ndarray, ...]:
+        """Arrays of the calls of ``day`` (arrival times sorted, clipped to the horizon)."""
+        ct = self.call_type
+        rates = ct.day_rates_per_s(day) * ct.daily_factor(self.daily)
+        starts = day * 86400.0 + np.arange(len(rates)) * interval_s
+        lengths = np.clip(horizon_s - starts, 0.0, interval_s)
+        counts = self.arrivals.poisson(rates * lengths)
+        times = np.repeat(starts, counts) + self.arrivals.random(counts.sum()) * np.repeat(lengths, counts)
+        times.sort()
+        n = len(times)
+        return (times, np.full(n, self.index, dtype=np.int32), ct.handle.sample(self.handle, n),
+                ct.patience.sample(self.patience, n), self.split.random(n), self.resolution.random(n))
 
 
-def arrival_times(rates_per_s: np.ndarray, interval_s: float, horizon_s: float,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Sorted Poisson arrival times (s) in [0, horizon_s) for per-interval rates."""
-    n = int(math.ceil(horizon_s / interval_s - 1e-9))
-    starts = np.arange(n) * interval_s
-    lengths = np.minimum(interval_s, horizon_s - starts)
-    counts = rng.poisson(rates_per_s[:n] * lengths)
-    times = np.repeat(starts, counts) + rng.random(counts.sum()) * np.repeat(lengths, counts)
-    times.sort()
-    return times
+def first_contact_days(scenario: Scenario, seed: int, rep: int, horizon_s: float) -> Iterator[FirstContacts]:
+    """The first contacts of replication ``rep``, one block per simulated day (possibly empty)."""
+    draws = [_CallTypeDraws(ct, i, seed, rep) for i, ct in enumerate(scenario.demand)]
+    n_days = int(math.ceil(horizon_s / 86400 - 1e-9))
+    for day in range(n_days):
+        parts = [d.day(day, scenario.interval_s, horizon_s) for d in draws]
+        columns = [np.concatenate(col) for col in zip(*parts)]
+        order = np.argsort(columns[0], kind="stable")
+        yield FirstContacts(*(col[order] for col in columns))
 
 
 def first_contacts(scenario: Scenario, seed: int, rep: int, horizon_s: float) -> FirstContacts:
-    """Draw every first-contact call of replication ``rep`` for the horizon."""
-    n_days = int(math.ceil(horizon_s / 86400 - 1e-9))
-    parts = []
-    for index, ct in enumerate(scenario.demand):
-        key = streams.name_key(ct.name)
-        rates = interval_rates_per_s(ct, n_days, streams.stream(seed, rep, streams.DAILY, key))
-        times = arrival_times(rates, scenario.interval_s, horizon_s,
-                              streams.stream(seed, rep, streams.ARRIVALS, key))
-        n = len(times)
-        parts.append((
-            times, np.full(n, index, dtype=np.int32),
-            ct.handle.sample(streams.stream(seed, rep, streams.HANDLE, key), n),
-            ct.patience.sample(streams.stream(seed, rep, streams.PATIENCE, key), n),
-            streams.stream(seed, rep, streams.SPLIT, key).random(n),
-            streams.stream(seed, rep, streams.RESOLUTION, key).random(n),
-        ))
-    columns = [np.concatenate(col) for col in zip(*parts)]
-    order = np.argsort(columns[0], kind="stable")
-    return FirstContacts(*(col[order] for col in columns))
+    """Every first contact of replication ``rep`` in one block."""
+    days = list(first_contact_days(scenario, seed, rep, horizon_s))
+    return FirstContacts(*(np.concatenate(col) for col in zip(*(_columns(d) for d in days))))
+
+
+def _columns(calls: FirstContacts) -> tuple[np.ndarray, ...]:
+    return tuple(getattr(calls, f.name) for f in fields(calls))

@@ -18,6 +18,7 @@ import heapq
 import math
 from array import array
 from collections import deque
+from collections.abc import Iterator
 
 import numpy as np
 import simpy
@@ -26,7 +27,9 @@ from simpy.core import NORMAL
 from models.scenario import Scenario
 from sim import streams
 from sim.arrivals import FirstContacts
-from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, IN_SERVICE, UNFINISHED, WAITING
+from sim.callstore import COLUMNS, CallStore
+from sim.recorder import Aggregates
+from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED, WAITING
 from sim.routing import WEEK_S, build_routing
 from sim.staffing import StaffedTime, schedule_matrix
 
@@ -40,8 +43,8 @@ class _Tick:
     __slots__ = ("callbacks", "_value")
     _ok = True
 
-    def __init__(self, callback, value: int) -> None:
-        self.callbacks = [callback]
+    def __init__(self, callbacks: list, value) -> None:
+        self.callbacks = callbacks  # shared: SimPy only reads an event's list, then drops it
         self._value = value
 
 
@@ -58,22 +61,16 @@ class _Draws:
         return self.values.pop()
 
 
-def _typed(code: str, values) -> array:
-    out = array(code)
-    out.frombytes(values.astype({"d": "f8", "h": "i2", "b": "i1"}[code]).tobytes())
-    return out
-
-
 class Engine:
     """One replication's state and event callbacks (see :func:`sim.replication.simulate`)."""
 
-    def __init__(self, scenario: Scenario, calls: FirstContacts, seed: int, rep: int,
-                 horizon_s: float, drain_s: float) -> None:
+    def __init__(self, scenario: Scenario, days: Iterator[FirstContacts], seed: int, rep: int,
+                 horizon_s: float, drain_s: float, aggregates: Aggregates | None = None) -> None:
+        """``aggregates``: if given, settled calls are summed into it and dropped as the run goes."""
         self.env = simpy.Environment()
         self.scenario, self.horizon_s, self.end_s = scenario, horizon_s, horizon_s + drain_s
         self.interval_s = scenario.interval_s
         self.per_day = scenario.intervals_per_day
-        self.n_first = len(calls)
         self.routing = build_routing(scenario)
         self.static_stages = [r.static_stages() for r in self.routing]
         self.lines = scenario.lines
@@ -86,25 +83,15 @@ class Engine:
         self.cap = [0] * n_pools
         self.busy = [0] * n_pools
         self.queue = [deque() for _ in range(n_pools)]
-        self._init_calls(calls)
+        self.store = CallStore()
+        for name in COLUMNS:  # the store's columns as attributes: fewer lookups on the hot path
+            setattr(self, name, getattr(self.store, name))
+        self.days, self.block_end, self.aggregates = days, 0, aggregates
         self._init_repeat_draws(seed, rep)
         self.pending: dict[int, tuple[tuple[int, ...], int]] = {}  # waiting call -> (stages, next stage)
         self.n_waiting = 0
         self.deadlines: list[tuple[float, int]] = []
-
-    def _init_calls(self, calls: FirstContacts) -> None:
-        n = self.n_first
-        self.arrival = _typed("d", calls.arrival_s)
-        self.ctype = _typed("h", calls.call_type)
-        self.base = _typed("d", calls.handle_s)
-        self.deadline = _typed("d", calls.arrival_s + calls.patience_s)
-        self.u_split = _typed("d", calls.u_split)
-        self.u_res = _typed("d", calls.u_resolve)
-        self.outcome = array("b", bytes(n))
-        self.pool = _typed("h", calls.call_type * 0 - 1)
-        self.last_pool = array("h", self.pool)
-        nan = _typed("d", calls.arrival_s * math.nan)
-        self.start, self.handle, self.offer = nan, array("d", nan), array("d", nan)
+        self._done_cb, self._arrival_cb = [self._on_done], [self._on_first_arrival]
 
     def _init_repeat_draws(self, seed: int, rep: int) -> None:
         def rng(*keys: int):
@@ -116,18 +103,31 @@ class Engine:
             self.repeat_draws.append((_Draws(ct.handle, rng(key, 1)), _Draws(ct.patience, rng(key, 2)),
                                       _Draws(None, rng(key, 3)), _Draws(None, rng(key, 4))))
 
+    def _next_day(self) -> int:
+        """Load the next day with calls into the store; returns its first call's row, or -1 at the end."""
+        if self.aggregates is not None:
+            self._settle_front()
+        for calls in self.days:
+            if len(calls):
+                first = len(self.store)
+                self.store.extend(calls)
+                self.block_end = len(self.store)
+                return first
+        return -1
+
     # ------------------------------------------------------------ scheduling
 
     def _schedule(self, delay: float, callback, value: int) -> None:
         env = self.env
-        _push(env._queue, (env._now + delay, NORMAL, next(env._eid), _Tick(callback, value)))
+        _push(env._queue, (env._now + delay, NORMAL, next(env._eid), _Tick([callback], value)))
 
     def run(self) -> float:
         """Simulate until the system empties after the horizon, or the drain limit; returns the end time."""
         for p in range(len(self.cap)):
             self.cap[p] = int(self.available[p, 0])
-        if self.n_first:
-            self._schedule(self.arrival[0], self._on_first_arrival, 0)
+        first = self._next_day()
+        if first >= 0:
+            self._schedule(self.arrival[first], self._on_first_arrival, first)
         self._schedule(self.interval_s, self._on_interval, 1)
         self.env.run(until=self.end_s)
         return self.env.now
@@ -137,21 +137,24 @@ class Engine:
     def _on_first_arrival(self, event: _Tick) -> None:
         """Admit first contact ``c``, then the following ones that are due before anything else."""
         c = event._value
-        env, arrival, n, admit = self.env, self.arrival, self.n_first, self._admit
+        env, arrival, admit = self.env, self.arrival, self._admit
         calendar = env._queue
         while True:
             admit(c)
             c += 1
-            if c == n:
-                return
+            if c == self.block_end:
+                c = self._next_day()
+                if c < 0:
+                    return
             t = arrival[c]
             if calendar[0][0] <= t:
-                _push(calendar, (t, NORMAL, next(env._eid), _Tick(self._on_first_arrival, c)))
+                _push(calendar, (t, NORMAL, next(env._eid), _Tick(self._arrival_cb, c)))
                 return
             env._now = t
 
     def _on_repeat_arrival(self, event: _Tick) -> None:
-        self._admit(event._value)
+        """A repeat call arrives: it gets its row (and id) now."""
+        self._admit(self.store.append_repeat(self.env._now, *event._value))
 
     def _admit(self, c: int) -> None:
         now = self.env._now
@@ -166,14 +169,14 @@ class Engine:
         busy, cap = self.busy, self.cap
         p = stages[0]
         if busy[p] < cap[p]:
-            self._start(c, p, now, now)
+            self._start(c, p, now)
             return
         if len(stages) == 1:
             self.queue[p].append(c)
         elif self.routing[ct].overflow_s == 0:
             for p in stages:
                 if busy[p] < cap[p]:
-                    self._start(c, p, now, now)
+                    self._start(c, p, now)
                     return
             for p in stages:
                 self.queue[p].append(c)
@@ -217,16 +220,14 @@ class Engine:
 
     # ------------------------------------------------------------ service
 
-    def _start(self, c: int, p: int, now: float, offered_at: float) -> None:
+    def _start(self, c: int, p: int, now: float) -> None:
+        """Pool ``p`` answers call ``c`` now (its handle time is base × factor, see CallStore.views)."""
         self.busy[p] += 1
-        self.outcome[c] = IN_SERVICE
-        self.pool[c] = self.last_pool[c] = p
+        self.outcome[c] = ANSWERED
+        self.pool[c] = p
         self.start[c] = now
-        self.offer[c] = offered_at
-        h = self.base[c] * self.factor[p]
-        self.handle[c] = h
         env = self.env
-        _push(env._queue, (now + h, NORMAL, next(env._eid), _Tick(self._on_done, c)))
+        _push(env._queue, (now + self.base[c] * self.factor[p], NORMAL, next(env._eid), _Tick(self._done_cb, c)))
 
     def _take_waiting(self, c: int, p: int, now: float) -> None:
         """Start serving the waiting call ``c`` at pool ``p``."""
@@ -236,7 +237,8 @@ class Engine:
         offered_at = self.arrival[c]
         if entry is not None:
             offered_at += entry[0].index(p) * self.routing[self.ctype[c]].overflow_s
-        self._start(c, p, now, offered_at)
+        self.offer[c] = offered_at
+        self._start(c, p, now)
 
     def _abandon(self, c: int) -> None:
         self.outcome[c] = ABANDONED
@@ -248,7 +250,6 @@ class Engine:
         c = event._value
         p = self.pool[c]
         now = self.env._now
-        self.outcome[c] = ANSWERED
         busy = self.busy[p] - 1
         self.busy[p] = busy
         if self.u_res[c] >= self.resolution[p]:
@@ -270,19 +271,15 @@ class Engine:
             self._take_waiting(c, p, now)
 
     def _repeat(self, c: int, p: int, now: float) -> None:
-        """The unresolved call ``c`` (served by ``p``) comes back as a new call."""
-        t = now + self.repeat_delay[p].next()
-        if t >= self.horizon_s:
+        """The unresolved call ``c`` (served by ``p``) comes back as a new call, drawn now."""
+        delay = self.repeat_delay[p].next()
+        if now + delay >= self.horizon_s:
             return
-        handle, patience, split, resolve = self.repeat_draws[self.ctype[c]]
-        new = len(self.arrival)
-        for column, value in ((self.arrival, t), (self.ctype, self.ctype[c]), (self.base, handle.next()),
-                              (self.deadline, t + patience.next()), (self.u_split, split.next()),
-                              (self.u_res, resolve.next()), (self.outcome, WAITING), (self.pool, -1),
-                              (self.start, math.nan), (self.handle, math.nan), (self.last_pool, -1),
-                              (self.offer, math.nan)):
-            column.append(value)
-        self._schedule(t - now, self._on_repeat_arrival, new)
+        ctype = self.ctype[c]
+        handle, patience, split, resolve = self.repeat_draws[ctype]
+        call = (ctype, handle.next(), now + delay + patience.next(), split.next(), resolve.next())
+        env = self.env
+        _push(env._queue, (now + delay, NORMAL, next(env._eid), _Tick([self._on_repeat_arrival], call)))
 
     # ------------------------------------------------------------ staffing
 
@@ -311,4 +308,47 @@ class Engine:
         deadline = np.frombuffer(self.deadline)
         waiting = outcome == WAITING
         outcome[waiting & (deadline <= end_s)] = ABANDONED
-        outcome[(waiting & (deadline > end_s)) | (outcome == IN_SERVICE)] = UNFINISHED
+        outcome[(waiting & (deadline > end_s)) | self._in_service(end_s)] = UNFINISHED
+
+    def _in_service(self, now: float) -> np.ndarray:
+        """Which stored calls are being served at ``now`` (answered, not yet ended)."""
+        store = self.store
+        pool = np.frombuffer(store.pool, dtype=np.int16)
+        ends = np.frombuffer(store.start) + np.frombuffer(store.base) * np.append(self.factor, np.nan)[pool]
+        return (np.frombuffer(store.outcome, dtype=np.int8) == ANSWERED) & (ends > now)
+
+    # ------------------------------------------------------------ dropping settled calls
+
+    def _settle_front(self) -> None:
+        """Sum up and drop the settled calls at the front of the store (runs without a calls table).
+
+        Callers whose patience is over are settled as abandoned first (what the queue head would
+        do later). Ids of dropped calls are never used again; the live ones move to the front, so
+        the ids held by queues, the calendar and the deadline heap are shifted by the same amount.
+        """
+        now, store = self.env._now, self.store
+        outcome = np.frombuffer(store.outcome, dtype=np.int8)
+        expired = (outcome == WAITING) & (np.frombuffer(store.deadline) <= now)
+        outcome[expired] = ABANDONED
+        if self.lines is not None:
+            self.n_waiting -= int(expired.sum())
+        live = np.flatnonzero((outcome == WAITING) | self._in_service(now))
+        n = int(live[0]) if len(live) else len(store)
+        del outcome, expired, live
+        if n == 0:
+            return
+        self.aggregates.add(store.views(n, now, self.factor))
+        store.drop_front(n)
+        self.block_end -= n
+        self._shift_ids(n)
+
+    def _shift_ids(self, n: int) -> None:
+        """Every stored call id k >= n becomes k - n (smaller ids belong to dropped calls)."""
+        self.queue = [deque(c - n for c in q if c >= n) for q in self.queue]
+        self.pending = {c - n: v for c, v in self.pending.items()}
+        self.deadlines = [(t, c - n) for t, c in self.deadlines if c >= n]
+        heapq.heapify(self.deadlines)
+        holds_id = (Engine._on_first_arrival, Engine._on_overflow, Engine._on_done)
+        for _, _, _, event in self.env._queue:
+            if type(event) is _Tick and event.callbacks[0].__func__ in holds_id:
+                event._value -= n

@@ -1,4 +1,4 @@
-"""Turns the engine's per-call lists into the tidy ``calls`` and ``intervals`` tables."""
+"""Turns per-call arrays into the tidy ``calls``, ``intervals`` and ``usage`` tables."""
 
 from __future__ import annotations
 
@@ -7,34 +7,8 @@ import pandas as pd
 
 from models.metrics import COUNT_COLUMNS, add_rates
 from models.scenario import Scenario
-from sim.engine import Engine
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED
-
-
-def call_arrays(engine: Engine, end_s: float) -> dict[str, np.ndarray]:
-    """Per-call numpy arrays of a finished engine (every call, warm-up included)."""
-    arrival = np.frombuffer(engine.arrival)
-    outcome = np.frombuffer(engine.outcome, dtype=np.int8)
-    start = np.frombuffer(engine.start)
-    deadline = np.frombuffer(engine.deadline)
-    wait = np.where(np.isnan(start), np.minimum(deadline, end_s), start) - arrival
-    wait[outcome == BLOCKED] = 0.0
-    offer = np.frombuffer(engine.offer)
-    pool_wait = np.where(np.isnan(start), np.minimum(deadline, end_s), start) - offer
-    pool_wait[outcome == BLOCKED] = 0.0
-    return {
-        "call_id": np.arange(len(arrival), dtype=np.int64),
-        "call_type": np.frombuffer(engine.ctype, dtype=np.int16),
-        "arrival_s": arrival,
-        "outcome": outcome,
-        "pool": np.frombuffer(engine.pool, dtype=np.int16),
-        "wait_s": wait,
-        "handle_s": np.frombuffer(engine.handle),
-        "is_repeat": np.arange(len(arrival)) >= engine.n_first,
-        "last_pool": np.frombuffer(engine.last_pool, dtype=np.int16),
-        "pool_wait_s": pool_wait,
-        "start_s": start,
-    }
+from sim.usage import usage_counts, usage_frame
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
@@ -112,27 +86,48 @@ def interval_counts(arrays: dict[str, np.ndarray], n_pools: int, n_intervals: in
     return {name: v.reshape(n_pools, n_intervals) for name, v in counts.items()}
 
 
-def intervals_table(engine: Engine, arrays: dict[str, np.ndarray], rep: int, warmup_s: float) -> pd.DataFrame:
-    """The ``intervals`` table: one row per (interval, pool) from the warm-up to the horizon."""
-    scenario, n, length = engine.scenario, engine.n_intervals, engine.interval_s
-    n_pools = len(scenario.pools)
-    counts = interval_counts(arrays, n_pools, n, length, scenario.service_level_s)
-    busy = busy_by_interval(arrays["pool"], arrays["start_s"], arrays["start_s"] + arrays["handle_s"],
-                            n_pools, n, length)
-    k = np.tile(np.arange(n), n_pools)
-    columns = {
-        "rep": np.full(n * n_pools, rep, dtype=np.int64),
-        "interval": k,
-        "start_s": k * length,
-        "day": k // scenario.intervals_per_day,
-        "pool": np.repeat([p.name for p in scenario.pools], n),
-        "scheduled_n": engine.scheduled[:, :n].ravel(),
-        "available_n": engine.available[:, :n].ravel(),
-        "staffed_s": engine.staffed.staffed_s.ravel(),
-        "busy_s": busy.ravel(),
-    }
-    for name in COUNT_COLUMNS:
-        values = counts[name].ravel()
-        columns[name] = values if name.endswith("_s") else values.astype(np.int64)
-    frame = pd.DataFrame(columns)
-    return add_rates(frame[frame["start_s"] >= warmup_s].reset_index(drop=True))
+class Aggregates:
+    """Interval counts, busy time and vendor usage of settled calls, summed batch by batch."""
+
+    def __init__(self, scenario: Scenario, n_intervals: int, warmup_s: float, horizon_s: float) -> None:
+        self.scenario, self.n_intervals = scenario, n_intervals
+        self.warmup_s, self.horizon_s = warmup_s, horizon_s
+        shape = (len(scenario.pools), n_intervals)
+        self.counts = {name: np.zeros(shape) for name in COUNT_COLUMNS}
+        self.busy_s = np.zeros(shape)
+        self.usage = usage_counts(_NO_CALLS, scenario, warmup_s, horizon_s)
+
+    def add(self, arrays: dict[str, np.ndarray]) -> None:
+        """Add settled calls (as from :meth:`CallStore.views`)."""
+        scenario, n = self.scenario, self.n_intervals
+        counts = interval_counts(arrays, len(scenario.pools), n, scenario.interval_s, scenario.service_level_s)
+        for name, values in counts.items():
+            self.counts[name] += values
+        self.busy_s += busy_by_interval(arrays["pool"], arrays["start_s"], arrays["start_s"] + arrays["handle_s"],
+                                        len(scenario.pools), n, scenario.interval_s)
+        self.usage += usage_counts(arrays, scenario, self.warmup_s, self.horizon_s)
+
+    def intervals_table(self, rep: int, scheduled: np.ndarray, available: np.ndarray,
+                        staffed_s: np.ndarray) -> pd.DataFrame:
+        """The ``intervals`` table: one row per (interval, pool) from the warm-up to the horizon."""
+        scenario, n = self.scenario, self.n_intervals
+        n_pools, length = len(scenario.pools), scenario.interval_s
+        k = np.tile(np.arange(n), n_pools)
+        columns = {
+            "rep": np.full(n * n_pools, rep, dtype=np.int64), "interval": k, "start_s": k * length,
+            "day": k // scenario.intervals_per_day, "pool": np.repeat([p.name for p in scenario.pools], n),
+            "scheduled_n": scheduled[:, :n].ravel(), "available_n": available[:, :n].ravel(),
+            "staffed_s": staffed_s.ravel(), "busy_s": self.busy_s.ravel(),
+        }
+        for name in COUNT_COLUMNS:
+            values = self.counts[name].ravel()
+            columns[name] = values if name.endswith("_s") else values.astype(np.int64)
+        frame = pd.DataFrame(columns)
+        return add_rates(frame[frame["start_s"] >= self.warmup_s].reset_index(drop=True))
+
+    def usage_table(self, rep: int) -> pd.DataFrame:
+        return usage_frame(self.usage, self.scenario, rep)
+
+
+_NO_CALLS = {name: np.zeros(0) for name in ("arrival_s", "handle_s", "pool_wait_s")} | {
+    name: np.zeros(0, dtype=np.int16) for name in ("outcome", "pool", "last_pool")}

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
 
 from models.scenario import Scenario
 from models.settings import RunSettings
-from sim.arrivals import FirstContacts, first_contacts
+from sim.arrivals import FirstContacts, first_contact_days
 from sim.engine import Engine
-from sim.recorder import call_arrays, calls_table, intervals_table
-from sim.usage import usage_table
+from sim.recorder import Aggregates, calls_table
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ def check_settings(scenario: Scenario, settings: RunSettings) -> None:
 def simulate(scenario: Scenario, settings: RunSettings, rep: int) -> Replication:
     """Run replication ``rep`` of ``scenario`` with the root seed of ``settings``."""
     check_settings(scenario, settings)
-    calls = first_contacts(scenario, settings.seed, rep, settings.horizon_s)
-    return simulate_calls(scenario, settings, rep, calls)
+    return _run(scenario, settings, rep, first_contact_days(scenario, settings.seed, rep, settings.horizon_s))
 
 
 def simulate_calls(scenario: Scenario, settings: RunSettings, rep: int, calls: FirstContacts) -> Replication:
@@ -60,11 +59,19 @@ def simulate_calls(scenario: Scenario, settings: RunSettings, rep: int, calls: F
 
     Useful to replay recorded calls, and for tests with hand-made calls.
     """
-    engine = Engine(scenario, calls, settings.seed, rep, settings.horizon_s, settings.drain_h * 3600.0)
+    return _run(scenario, settings, rep, iter([calls]))
+
+
+def _run(scenario: Scenario, settings: RunSettings, rep: int, days: Iterator[FirstContacts]) -> Replication:
+    n_intervals = int(round(settings.horizon_s / scenario.interval_s))
+    aggregates = Aggregates(scenario, n_intervals, settings.warmup_s, settings.horizon_s)
+    engine = Engine(scenario, days, settings.seed, rep, settings.horizon_s, settings.drain_h * 3600.0,
+                    None if settings.keep_calls else aggregates)
     end_s = engine.run()
     engine.finish(end_s)
-    arrays = call_arrays(engine, end_s)
-    table = calls_table(arrays, scenario, rep, settings.warmup_s) if settings.keep_calls else None
-    intervals = intervals_table(engine, arrays, rep, settings.warmup_s)
-    usage = usage_table(arrays, scenario, rep, settings.warmup_s, settings.horizon_s)
-    return Replication(rep, table, intervals, usage, end_s)
+    arrays = engine.store.views(len(engine.store), end_s, engine.factor)
+    aggregates.add(arrays)
+    calls = calls_table(arrays, scenario, rep, settings.warmup_s) if settings.keep_calls else None
+    del arrays
+    intervals = aggregates.intervals_table(rep, engine.scheduled, engine.available, engine.staffed.staffed_s)
+    return Replication(rep, calls, intervals, aggregates.usage_table(rep), end_s)

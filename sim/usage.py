@@ -23,15 +23,14 @@ def n_months(warmup_s: float, horizon_s: float) -> int:
     return max(1, int(np.ceil((horizon_s - warmup_s) / BILLING_MONTH_S - 1e-9)))
 
 
-def usage_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float,
-                horizon_s: float) -> pd.DataFrame:
-    """Usage of every BPO pool, one row per (pool, month), months with no call included."""
+def usage_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: float,
+                 horizon_s: float) -> np.ndarray:
+    """Counts of shape (pools, months, 4): answered, billing increments, SLA offered, SLA met."""
     months = n_months(warmup_s, horizon_s)
+    out = np.zeros((len(scenario.pools), months, 4))
     keep = arrays["arrival_s"] >= warmup_s
-    month = ((arrays["arrival_s"][keep] - warmup_s) // BILLING_MONTH_S).astype(np.int64)
-    month = np.minimum(month, months - 1)
+    month = np.minimum(((arrays["arrival_s"][keep] - warmup_s) // BILLING_MONTH_S).astype(np.int64), months - 1)
     outcome, pool, last = arrays["outcome"][keep], arrays["pool"][keep], arrays["last_pool"][keep]
-    rows = []
     for p, spec in enumerate(scenario.pools):
         if spec.contract is None:
             continue
@@ -41,14 +40,26 @@ def usage_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, war
         offered = (last == p) & ((outcome == ANSWERED) | (outcome == ABANDONED))
         threshold = spec.contract.sla.threshold_s if spec.contract.sla else np.inf
         met = answered & (arrays["pool_wait_s"][keep] <= threshold)
-        counts = [np.bincount(month, weights=w.astype(float), minlength=months)
-                  for w in (answered, increments, offered, met)]
-        for m in range(months):
-            rows.append([rep, spec.name, m, *(c[m] for c in counts)])
+        for k, weights in enumerate((answered, increments, offered, met)):
+            out[p, :, k] = np.bincount(month, weights=weights.astype(float), minlength=months)
+    return out
+
+
+def usage_frame(counts: np.ndarray, scenario: Scenario, rep: int) -> pd.DataFrame:
+    """The usage table of one replication from its counts (BPO pools only, every month)."""
+    rows = [[rep, spec.name, m, *counts[p, m]]
+            for p, spec in enumerate(scenario.pools) if spec.contract is not None
+            for m in range(counts.shape[1])]
     frame = pd.DataFrame(rows, columns=USAGE_COLUMNS)
     for column in USAGE_COLUMNS[3:]:
         frame[column] = frame[column].astype(np.int64)
     return frame
+
+
+def usage_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float,
+                horizon_s: float) -> pd.DataFrame:
+    """Usage of every BPO pool, one row per (pool, month), months with no call included."""
+    return usage_frame(usage_counts(arrays, scenario, warmup_s, horizon_s), scenario, rep)
 
 
 def usage_from_calls(calls: pd.DataFrame, scenario: Scenario, warmup_s: float, horizon_s: float) -> pd.DataFrame:
