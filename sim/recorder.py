@@ -12,29 +12,33 @@ from sim.usage import usage_counts, usage_frame
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int16), categories=names)
+    return pd.Categorical.from_codes(codes.astype(np.int8 if len(names) < 127 else np.int16, copy=False),
+                                     categories=names)
 
 
 def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float) -> pd.DataFrame:
-    """The ``calls`` table: one row per call arriving at or after the warm-up."""
+    """The ``calls`` table: one row per call arriving at or after the warm-up.
+
+    Columns are taken without copies where they can be (the table may share memory with ``arrays``).
+    """
     keep = arrays["arrival_s"] >= warmup_s
+    take = slice(None) if keep.all() else keep
     names = [p.name for p in scenario.pools]
-    n_pools = len(names)
-    pool = arrays["pool"][keep]
-    frame = pd.DataFrame({
+    pool = arrays["pool"][take]
+    columns = {
         "rep": np.full(int(keep.sum()), rep, dtype=np.int32),
-        "call_id": arrays["call_id"][keep],
-        "call_type": _categorical(arrays["call_type"][keep], [ct.name for ct in scenario.demand]),
-        "arrival_s": arrays["arrival_s"][keep],
-        "outcome": _categorical(arrays["outcome"][keep] - 1, list(OUTCOMES[1:])),
-        "pool": _categorical(np.where(pool < 0, n_pools, pool), names + [""]),
-        "wait_s": arrays["wait_s"][keep],
-        "handle_s": arrays["handle_s"][keep],
-        "is_repeat": arrays["is_repeat"][keep],
-        "last_pool": _categorical(arrays["last_pool"][keep], names),
-        "pool_wait_s": arrays["pool_wait_s"][keep],
-    })
-    return frame
+        "call_id": arrays["call_id"][take],
+        "call_type": _categorical(arrays["call_type"][take], [ct.name for ct in scenario.demand]),
+        "arrival_s": arrays["arrival_s"][take],
+        "outcome": _categorical(arrays["outcome"][take] - 1, list(OUTCOMES[1:])),
+        "pool": _categorical(np.where(pool < 0, len(names), pool), names + [""]),
+        "wait_s": arrays["wait_s"][take],
+        "handle_s": arrays["handle_s"][take],
+        "is_repeat": arrays["is_repeat"][take],
+        "last_pool": _categorical(arrays["last_pool"][take], names),
+        "pool_wait_s": arrays["pool_wait_s"][take],
+    }
+    return pd.DataFrame(columns, copy=False)
 
 
 def busy_by_interval(pool: np.ndarray, start: np.ndarray, end: np.ndarray, n_pools: int,

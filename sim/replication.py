@@ -62,6 +62,9 @@ def simulate_calls(scenario: Scenario, settings: RunSettings, rep: int, calls: F
     return _run(scenario, settings, rep, iter([calls]))
 
 
+SUM_BATCH = 1 << 18  # calls summed at once into the interval and usage counts
+
+
 def _run(scenario: Scenario, settings: RunSettings, rep: int, days: Iterator[FirstContacts]) -> Replication:
     n_intervals = int(round(settings.horizon_s / scenario.interval_s))
     aggregates = Aggregates(scenario, n_intervals, settings.warmup_s, settings.horizon_s)
@@ -70,7 +73,8 @@ def _run(scenario: Scenario, settings: RunSettings, rep: int, days: Iterator[Fir
     end_s = engine.run()
     engine.finish(end_s)
     arrays = engine.store.views(len(engine.store), end_s, engine.factor)
-    aggregates.add(arrays)
+    for lo in range(0, len(engine.store), SUM_BATCH):  # in batches: bounded temporaries
+        aggregates.add({name: column[lo:lo + SUM_BATCH] for name, column in arrays.items()})
     calls = calls_table(arrays, scenario, rep, settings.warmup_s) if settings.keep_calls else None
     del arrays
     intervals = aggregates.intervals_table(rep, engine.scheduled, engine.available, engine.staffed.staffed_s)
