@@ -57,8 +57,13 @@ class Table:
         if key in self.data:
             return self.data[key]
         if default is _MISSING:
-            raise self.error(key, "is required")
+            raise self.error(key, "is required" + self._typo_hint(key))
         return default
+
+    def _typo_hint(self, key: str) -> str:
+        """' (found unknown key 'mean'; did you mean 'mean_s'?)' when a present key looks like ``key``."""
+        match = difflib.get_close_matches(key, [k for k in self.data if k not in self._taken], n=1, cutoff=0.6)
+        return f" (found unknown key {match[0]!r}; did you mean {key!r}?)" if match else ""
 
     def absent(self, key: str, default: Any) -> bool:
         """True when ``key`` is missing and a default stands in for it (the default is not checked)."""
@@ -129,14 +134,18 @@ def check_number(value: Any, path: str, source: str, *, low: float = -math.inf,
     """A finite (or, if allowed, infinite) real number in [low, high] (``(low, high]`` if low_open)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(source, path, f"must be a number, got {_kind(value)} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        value = math.inf  # an integer too large for a float is as absurd as infinity
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
         raise ScenarioError(source, path, f"must be a finite number, got {value}")
     if low_open and value <= low:
         raise ScenarioError(source, path, f"must be > {low:g}, got {value:g}")
     if value < low or value > high:
         upper = "" if math.isinf(high) else f" and <= {high:g}"
-        raise ScenarioError(source, path, f"must be >= {low:g}{upper}, got {value:g}")
+        lower = f"> {low:g}" if low_open else f">= {low:g}"
+        raise ScenarioError(source, path, f"must be {lower}{upper}, got {value:g}")
     return value
 
 

@@ -8,6 +8,7 @@ Rates per hour in files become the model's units here, once.
 from __future__ import annotations
 
 import copy
+import difflib
 import csv
 import tomllib
 from pathlib import Path
@@ -142,7 +143,11 @@ def _read_open_h(t: Table) -> tuple[float, float]:
     value = t.take_list("open_h", [0.0, 24.0])
     if len(value) != 2:
         raise t.error("open_h", f"must be [start, end] in hours, got {value!r}")
-    start, end = (check_number(v, f"{t.sub('open_h')}[{i}]", t.source, low=0, high=24) for i, v in enumerate(value))
+    path = t.sub("open_h")
+    start = check_number(value[0], f"{path}[0]", t.source, low=0, high=24)
+    if start >= 24:
+        raise ScenarioError(t.source, f"{path}[0]", f"must be >= 0 and < 24, got {start:g}")
+    end = check_number(value[1], f"{path}[1]", t.source, low=0, high=24)
     if start == end:
         raise t.error("open_h", f"start and end must differ (use [0, 24] for always open), got {value!r}")
     return start, end
@@ -221,34 +226,34 @@ def _read_rates(t: Table, n_intervals: int, base_dir: Path) -> tuple[float, ...]
     given = [k for k in ("calls_per_h", "profile_per_h", "profile_csv") if t.has(k)]
     if len(given) != 1:
         found = ", ".join(given) if given else "none"
-        raise t.error("", f"needs exactly one of calls_per_h, profile_per_h, profile_csv; found {found}")
+        hint = "" if given else _near_key(t, ("calls_per_h", "profile_per_h", "profile_csv"))
+        raise t.error("", f"needs exactly one of calls_per_h, profile_per_h, profile_csv; found {found}{hint}")
     key = given[0]
     if key == "calls_per_h":
         rate = t.take_float(key, low=0, low_open=True, high=MAX_RATE_PER_H)
         return (rate,) * n_intervals
-    if key == "profile_per_h":
-        values = t.take_list(key)
-        path = t.sub(key)
-    else:
-        values, path = _read_profile_csv(t, base_dir)
-    return _check_profile(values, path, t.source if key != "profile_csv" else path.split("#")[0], n_intervals)
+    if key == "profile_csv":
+        return _read_profile_csv(t, base_dir, n_intervals)
+    values = t.take_list(key)
+    paths = [f"{t.sub(key)}[{i}]" for i in range(len(values))]
+    return _check_profile(values, t.source, t.sub(key), paths, n_intervals)
 
 
-def _check_profile(values: list, path: str, source: str, n_intervals: int) -> tuple[float, ...]:
+def _check_profile(values: list, source: str, path: str, item_paths: list[str], n_intervals: int) -> tuple[float, ...]:
+    """Rates per interval; ``item_paths`` name each value in messages."""
     if len(values) != n_intervals:
         raise ScenarioError(source, path, f"must have one rate per interval of the day ({n_intervals}), got {len(values)}")
-    rates = tuple(check_number(v, f"{path}[{i}]", source, low=0, high=MAX_RATE_PER_H) for i, v in enumerate(values))
+    rates = tuple(check_number(v, where, source, low=0, high=MAX_RATE_PER_H) for v, where in zip(values, item_paths))
     if not any(rates):
         raise ScenarioError(source, path, "must have a rate > 0 in some interval, got 0 everywhere")
     return rates
 
 
-def _read_profile_csv(t: Table, base_dir: Path) -> tuple[list, str]:
+def _read_profile_csv(t: Table, base_dir: Path, n_intervals: int) -> tuple[float, ...]:
     """Rates from a CSV file with a ``calls_per_h`` column, one row per interval of the day."""
-    name = t.take_str("profile_csv")
-    path = base_dir / name
+    path = base_dir / t.take_str("profile_csv")
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
             rows = list(csv.DictReader(handle))
     except FileNotFoundError:
         raise t.error("profile_csv", f"file not found: {path}") from None
@@ -262,7 +267,8 @@ def _read_profile_csv(t: Table, base_dir: Path) -> tuple[list, str]:
             values.append(float(row["calls_per_h"]))
         except (TypeError, ValueError):
             raise ScenarioError(str(path), f"row {i + 2}: calls_per_h", f"must be a number, got {row['calls_per_h']!r}") from None
-    return values, f"{path}#calls_per_h"
+    paths = [f"row {i + 2}: calls_per_h" for i in range(len(values))]
+    return _check_profile(values, str(path), "calls_per_h", paths, n_intervals)
 
 
 def _read_weekday_factors(t: Table) -> tuple[float, ...]:
@@ -299,6 +305,15 @@ def _read_routing(t: Table, pools: tuple[str, ...]) -> tuple[tuple[str, ...], tu
     return (), tuple(items)
 
 
+def _near_key(t: Table, wanted: tuple[str, ...]) -> str:
+    """' (did you mean 'x' for 'y'?)' when a key of ``t`` looks like one of ``wanted``."""
+    for key in t.data:
+        match = difflib.get_close_matches(key, wanted, n=1, cutoff=0.6)
+        if match and key not in wanted:
+            return f" (did you mean {match[0]!r} for {key!r}?)"
+    return ""
+
+
 def _check_pool_name(t: Table, path: str, name: Any, pools: tuple[str, ...]) -> None:
     if name not in pools:
         hint = suggest(str(name), pools)
@@ -307,8 +322,10 @@ def _check_pool_name(t: Table, path: str, name: Any, pools: tuple[str, ...]) -> 
 
 # ---------------------------------------------------------------- distributions
 
-_PARAM_LIMITS = {"mean_s": (0.0, True), "cv": (0.0, True), "value_s": (0.0, False),
-                 "low_s": (0.0, False), "high_s": (0.0, False)}
+#: parameter -> (lower bound, bound excluded): durations are > 0 (a zero handle time or repeat
+#: delay would let a run loop without time passing); only a uniform's low end may be 0.
+_PARAM_LIMITS = {"mean_s": (0.0, True), "cv": (0.0, True), "value_s": (0.0, True),
+                 "low_s": (0.0, False), "high_s": (0.0, True)}
 
 
 def _read_dist(t: Table, key: str, default: Distribution | None = None) -> Distribution:
@@ -321,7 +338,8 @@ def _read_dist(t: Table, key: str, default: Distribution | None = None) -> Distr
     for param in params:
         if param == "values_s":
             values = table.take_list(param, min_len=1)
-            kwargs[param] = tuple(check_number(v, f"{table.sub(param)}[{i}]", t.source, low=0, high=MAX_DURATION_S)
+            kwargs[param] = tuple(check_number(v, f"{table.sub(param)}[{i}]", t.source, low=0, low_open=True,
+                                               high=MAX_DURATION_S)
                                   for i, v in enumerate(values))
             continue
         low, open_ = _PARAM_LIMITS[param]
