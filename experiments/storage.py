@@ -18,6 +18,12 @@ class OutputError(OSError):
     """The output folder cannot be created or written."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
     try:
@@ -28,6 +34,7 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise OutputError(f"{path.parent}: cannot write results there ({exc.strerror})") from None
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results are shared like any file
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
