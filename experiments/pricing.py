@@ -44,7 +44,9 @@ def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, hor
         rows.append([row.rep, row.pool, row.month, fracs[row.month], lines.billed_min, lines.fixed_cost,
                      lines.usage_cost, lines.floor_cost, lines.credit_cost, lines.invoice_cost,
                      lines.service_level_frac])
-    return pd.DataFrame(rows, columns=INVOICE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=INVOICE_COLUMNS)
+    return frame.astype({name: (np.int64 if name in ("rep", "month") else float)
+                         for name in INVOICE_COLUMNS if name != "pool"})
 
 
 def labour_table(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

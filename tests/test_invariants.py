@@ -128,3 +128,55 @@ def test_runs_without_the_calls_table_give_the_same_aggregates(scn, seed):
     # Counts are exact; sums of seconds may differ in the last bits (summed in another order).
     pd.testing.assert_frame_equal(lean.intervals, kept.intervals, check_exact=False, rtol=1e-12, atol=1e-9)
     pd.testing.assert_frame_equal(lean.usage, kept.usage)
+
+
+def _scaled_agents(scn, factor: float):
+    """The same scenario with every pool's agents multiplied by ``factor`` (rounded up)."""
+    from dataclasses import replace
+    pools = tuple(replace(p, agents=tuple(int(np.ceil(a * factor)) for a in p.agents)) for p in scn.pools)
+    return replace(scn, pools=pools)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scn=small_scenarios())
+def test_unlimited_agents_mean_no_waiting(scn):
+    # With far more agents than calls could ever occupy, always open, every call is answered at once.
+    from dataclasses import replace
+    pools = tuple(replace(p, agents=(1000,) * len(p.agents), open_h=(0.0, 24.0), open_days=tuple(range(7)))
+                  for p in scn.pools)
+    rep = simulate(replace(scn, pools=pools, lines=None), RunSettings(seed=1, days=1.0), 0)
+    assert (rep.calls["outcome"] == "answered").all()
+    assert (rep.calls["wait_s"] == 0).all()
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scn=small_scenarios(), seed=st.integers(0, 2**16))
+def test_more_agents_do_not_raise_the_mean_wait(scn, seed):
+    # Common random numbers: the same calls meet 50% more agents. Over 6 replications the paired
+    # difference of mean waits must not be significantly positive (one-sided, 4.5 standard errors,
+    # or 0.5 s when every difference is zero).
+    reps = range(6)
+    base = [simulate(scn, RunSettings(seed=seed, days=1.0), r).calls["wait_s"].mean() for r in reps]
+    more = [simulate(_scaled_agents(scn, 1.5), RunSettings(seed=seed, days=1.0), r).calls["wait_s"].mean()
+            for r in reps]
+    diff = np.array(more) - np.array(base)
+    se = diff.std(ddof=1) / np.sqrt(len(diff))
+    assert diff.mean() <= max(4.5 * se, 0.5), diff
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scn=small_scenarios(), seed=st.integers(0, 2**16))
+def test_prices_are_never_negative_and_invoices_add_up(scn, seed):
+    from experiments.run import run_scenario
+    result = run_scenario(scn, RunSettings(reps=2, seed=seed, days=2.0))
+    inv = result.invoices
+    lines = inv["fixed_cost"] + inv["usage_cost"] + inv["floor_cost"] + inv["credit_cost"]
+    np.testing.assert_allclose(inv["invoice_cost"], lines, rtol=1e-12, atol=1e-9)
+    assert (inv[["fixed_cost", "usage_cost", "floor_cost", "invoice_cost", "billed_min"]] >= 0).all().all()
+    assert (inv["credit_cost"] <= 0).all()
+    for table in (result.runs, result.pool_runs):
+        assert (table[["labour_cost", "vendor_cost", "total_cost"]] >= 0).all().all()
+        np.testing.assert_allclose(table["total_cost"], table["labour_cost"] + table["vendor_cost"])
