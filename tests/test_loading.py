@@ -680,6 +680,26 @@ def test_bad_scenario_gives_one_exact_line(tmp_path: Path, edits, expected: str,
     assert "\n" not in message
 
 
+@pytest.mark.parametrize("edits, expected, files", BAD)
+def test_bad_scenario_through_the_cli_is_one_line_exit_2_and_harmless(tmp_path: Path, capsys, edits,
+                                                                       expected: str, files):
+    """The catalogue of bad input as a user meets it: ``bposim run FILE --out DIR`` where DIR already
+    holds results. One line on stderr, exit status 2, no traceback, the results untouched."""
+    from experiments.cli import main
+    path = _build(tmp_path, edits, files)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "runs.parquet").write_bytes(b"earlier results")
+    status = main(["run", str(path), "--reps", "1", "--days", "1", "--out", str(out)])
+    captured = capsys.readouterr()
+    expected_line = expected.replace("{path}", str(path)).replace("{dir}", str(tmp_path))
+    assert status == 2
+    assert captured.err == f"bposim: error: {expected_line}\n"
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert sorted(p.name for p in out.iterdir()) == ["runs.parquet"]
+    assert (out / "runs.parquet").read_bytes() == b"earlier results"
+
+
 def test_bad_file_that_is_a_directory(tmp_path: Path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(tmp_path)
