@@ -1,4 +1,4 @@
-"""The ``bposim`` command line: run, check, erlang."""
+"""The ``bposim`` command line: run, sweep, check, erlang."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ import math
 import sys
 from pathlib import Path
 
+
+from experiments.executors import ExecutorError, make_executor
+from experiments.experiment import ExperimentResult, run_experiment
 from experiments.meta import build_meta
-from experiments.output import format_summary, write_result
-from experiments.run import run_scenario
+from experiments.output import PRINTED, _cell, format_summary, write_result
+from experiments.run import ALL_POOLS, run_scenario
 from experiments.storage import OutputError
+from experiments.store import StoreMismatchError
+from experiments.sweep import SweepPoint, load_sweep, param_paths, param_value
 from models import erlang
 from models.fields import ScenarioError
 from models.loading import load_scenario
@@ -42,16 +47,45 @@ def _number(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    sweep = sub.add_parser("sweep", help="run every scenario of a sweep file; resumable",
+                           description="Run every scenario of a sweep file for its replications. Each finished "
+                                       "task is saved in --out at once; running the same command again resumes.")
+    sweep.add_argument("sweep", type=Path, help="sweep file (TOML)")
+    sweep.add_argument("--reps", type=_positive_int, help="replications (default: the file's, else 10)")
+    sweep.add_argument("--seed", type=_seed, help="root seed (default: the file's, else 12345)")
+    sweep.add_argument("--days", type=_number, help="horizon in days (default: the file's, else 7)")
+    sweep.add_argument("--warmup-h", type=_number, help="warm-up hours not counted (default: the file's, else 0)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive_int, help="local worker processes (default: all cores; 1 = in-process)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://host:8786)")
+    where.add_argument("--dask-local", action="store_true", help="run on a local Dask cluster (2 worker processes)")
+    sweep.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
+    sweep.add_argument("--out", type=Path, required=True, help="folder for task files and result tables")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bposim", description="Call-center outsourcing simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a scenario and print its summary")
     run.add_argument("scenario", type=Path)
     run.add_argument("--reps", type=_positive_int, default=10, help="replications (default 10)")
-    run.add_argument("--seed", type=int, default=12345, help="root seed (default 12345)")
+    run.add_argument("--seed", type=_seed, default=12345, help="root seed (default 12345)")
     run.add_argument("--days", type=_number, default=7.0, help="horizon in days (default 7)")
     run.add_argument("--warmup-h", type=_number, default=0.0, help="warm-up hours not counted (default 0)")
+    run.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
     run.add_argument("--out", type=Path, help="folder for the result tables")
+    _add_sweep(sub)
     check = sub.add_parser("check", help="validate a scenario file without running it")
     check.add_argument("scenario", type=Path)
     calc = sub.add_parser("erlang", help="analytic Erlang C / A / M/M/c/K figures")
@@ -68,7 +102,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    settings = RunSettings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h)
+    settings = RunSettings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
+                           keep_calls=not args.no_calls)
     try:
         check_settings(scenario, settings)
     except ValueError as exc:
@@ -80,6 +115,77 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_result(result, args.out)
         print(f"\nTables written to {args.out}/")
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    sweep = load_sweep(args.sweep)
+    try:
+        settings = sweep.settings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
+                                  keep_calls=False if args.no_calls else None)
+        for point in sweep.points:
+            check_settings(point.scenario, settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with make_executor(args.jobs, args.scheduler, args.dask_local) as executor:
+        result = run_experiment(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
+    tasks = result.meta["tasks"]
+    for sid, rep, reason in tasks["recomputed"]:
+        print(f"bposim: warning: {sid} rep {rep}: {reason}; recomputed", file=sys.stderr)
+    print(format_sweep_summary(result, sweep.name))
+    print(f"\n{tasks['computed']} task(s) computed on {tasks['executor']}, {tasks['loaded']} loaded; "
+          f"tables written to {args.out}/")
+    return 0
+
+
+#: Columns of the sweep table: every PRINTED metric but offered and occupancy.
+SWEEP_PRINTED = [row for row in PRINTED if row[0] not in ("offered_n", "occupancy_frac")]
+
+
+def _param_columns(points: list[SweepPoint]) -> list[tuple[str, list[str]]]:
+    """(label, paths) of the printed parameter columns: paths that end alike (``pools.inhouse.agents``,
+    ``pools.offshore.agents``) share one column named by that end when no scenario has two of them."""
+    groups: dict[str, list[str]] = {}
+    for path in param_paths(points):
+        groups.setdefault(path.rsplit(".", 1)[-1], []).append(path)
+    columns = []
+    for label, paths in groups.items():
+        shared = all(sum(param_value(p, path) is not None for path in paths) <= 1 for p in points)
+        columns += [(label, paths)] if shared else [(path, [path]) for path in paths]
+    return columns
+
+
+def _param_cell(point: SweepPoint, paths: list[str]) -> str:
+    values = [v for v in (param_value(point, path) for path in paths) if v is not None]
+    if not values:
+        return "-"
+    return f"{values[0]:g}" if isinstance(values[0], float) else str(values[0])
+
+
+def format_sweep_summary(result: ExperimentResult, name: str = "") -> str:
+    """One row per scenario (all pools): option, study, parameters, mean ± 95% CI half-width."""
+    summary = result.summary()
+    summary = summary[summary["pool"] == ALL_POOLS]
+    settings = result.settings
+    currencies = sorted({p.scenario.currency for p in result.points})
+    head = (f"{name or 'sweep'}: {len(result.points)} scenario(s), {settings.reps} replication(s) of "
+            f"{settings.days:g} day(s), warm-up {settings.warmup_h:g} h, seed {settings.seed}; "
+            f"all pools; costs in {', '.join(currencies)}, mean ± 95% CI half-width")
+    columns = _param_columns(result.points)
+    studies = any(p.study for p in result.points)
+    rows = [["option", *(["study"] if studies else []), *(label for label, _ in columns),
+             *(label for _, label, _, _ in SWEEP_PRINTED)]]
+    by_point = {sid: part.set_index("metric")
+                for sid, part in summary.groupby("scenario_id", observed=True, sort=False)}
+    for point in result.points:
+        metrics = by_point[point.scenario_id]
+        rows.append([point.option, *([point.study] if studies else []),
+                     *(_param_cell(point, paths) for _, paths in columns),
+                     *(_cell(metrics.at[m, "mean"], metrics.at[m, "ci_low"], metrics.at[m, "ci_high"], fmt, scale)
+                       for m, _, fmt, scale in SWEEP_PRINTED)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    return "\n".join([head, "", *lines])
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -112,7 +218,7 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "check": cmd_check, "erlang": cmd_erlang}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "check": cmd_check, "erlang": cmd_erlang}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ScenarioError, OutputError, UsageError) as exc:
+    except (ScenarioError, OutputError, UsageError, StoreMismatchError, ExecutorError) as exc:
         print(f"bposim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -38,3 +38,19 @@ def summarize_frame(frame: pd.DataFrame, group_col: str, metrics: list[str],
             mean, sd, low, high = confidence_interval(values, level)
             rows.append([group, metric, int((~np.isnan(values)).sum()), mean, sd, low, high])
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def summarize_by(frame: pd.DataFrame, keys: list[str], metrics: list[str],
+                 level: float = 0.95) -> pd.DataFrame:
+    """Tidy summary: one row per combination of ``keys`` (in order of appearance) and metric.
+
+    Columns: the keys, then ``metric, reps_n, mean, sd, ci_low, ci_high``.
+    """
+    rows = []
+    for group, part in frame.groupby(keys, sort=False, observed=True):
+        group = group if isinstance(group, tuple) else (group,)
+        for metric in metrics:
+            values = part[metric].to_numpy(dtype=float)
+            mean, sd, low, high = confidence_interval(values, level)
+            rows.append([*group, metric, int((~np.isnan(values)).sum()), mean, sd, low, high])
+    return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS[1:]])

@@ -51,9 +51,7 @@ def usage_frame(counts: np.ndarray, scenario: Scenario, rep: int) -> pd.DataFram
             for p, spec in enumerate(scenario.pools) if spec.contract is not None
             for m in range(counts.shape[1])]
     frame = pd.DataFrame(rows, columns=USAGE_COLUMNS)
-    for column in USAGE_COLUMNS[3:]:
-        frame[column] = frame[column].astype(np.int64)
-    return frame
+    return frame.astype({name: np.int64 for name in USAGE_COLUMNS if name != "pool"} | {"pool": object})
 
 
 def usage_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, warmup_s: float,

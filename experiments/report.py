@@ -1,0 +1,318 @@
+"""The experiment report: one self-contained ``index.html`` (figures embedded) and each figure as PNG.
+
+``write_report(result, out_dir)`` takes an experiment result (or a mapping of its tables: see
+:class:`ReportTables`) and writes, atomically each, ``out_dir/index.html`` and ``out_dir/<figure>.png``.
+The page needs no network and no other file: CSS inline, images as ``data:`` URIs, no script.
+
+What it shows, per option (the base scenarios compared): the *headline* scenario, which is the
+cheapest one whose mean service level meets the target (or else the best served), at the reference
+demand: ``at``, else the demand at which the staffing studies were run, else the middle of each
+swept demand parameter. This module decides what to show and draws the figures;
+experiments/report_html.py writes the page.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, is_dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from experiments import plots
+from experiments import report_html as h
+from experiments.storage import _atomic
+
+DEFAULT_SL_TARGET = 0.80
+
+
+@dataclass
+class ReportTables:
+    """The tables a report is made of (columns: docs/results.md plus ``scenario_id``, ``option``
+    and one column per swept parameter).
+
+    Attributes:
+        summary: per scenario, pool and metric: mean, sd, CI over replications.
+        intervals: per scenario, rep, interval and pool (empty: no intraday figure).
+        invoices: per scenario, rep, BPO pool and billing month (empty: no invoice figure).
+        points: the scenarios run, each with ``scenario_id``, ``option``, ``scenario``, ``params``.
+        settings: the run settings (``models.settings.RunSettings``) or None (then from ``meta``).
+        meta: versions, git commit, seed, scenario hashes.
+    """
+
+    summary: pd.DataFrame
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    invoices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    points: list[Any] = field(default_factory=list)
+    settings: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def report_tables(source: Any) -> ReportTables:
+    """The tables of an ExperimentResult-like object (attributes; ``summary`` may be a method), a
+    mapping with the same keys, a ReportTables, or one ``ScenarioResult`` (an option of its own)."""
+    if isinstance(source, ReportTables):
+        return source
+    get = source.get if isinstance(source, Mapping) else (lambda key, default=None: getattr(source, key, default))
+    summary = get("summary")
+    summary = summary() if callable(summary) else summary
+    if not isinstance(summary, pd.DataFrame):
+        raise ValueError("report: the result has no summary table")
+    frames = [frame if isinstance(frame := get(key), pd.DataFrame) else pd.DataFrame()
+              for key in ("summary", "intervals", "invoices")]
+    frames[0] = summary
+    points = list(get("points") or [])
+    scenario = get("scenario")
+    if scenario is not None and "option" not in summary.columns:  # a single ScenarioResult
+        frames = [f.assign(scenario_id=scenario.name, option=scenario.name) for f in frames]
+        points = [SimpleNamespace(scenario_id=scenario.name, option=scenario.name, scenario=scenario, params={})]
+    return ReportTables(*frames, points, get("settings"), dict(get("meta") or {}))
+
+
+# ----------------------------------------------------------------------------- what the report shows
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the sections and figures share, computed once."""
+
+    tables: ReportTables
+    wide: pd.DataFrame                 # one row per scenario: ids, params, means and CIs
+    params: list[str]                  # swept parameter columns
+    agents: list[str]                  # the ``pools.*.agents`` ones
+    volume: str | None                 # the first ``demand.*.calls_per_h`` one
+    reference: dict[str, float]        # demand values of the headline and staffing figures
+    headline: pd.DataFrame             # the chosen scenario of each option (rows of ``wide``)
+    volume_summary: pd.DataFrame       # per option and volume the chosen scenario's summary rows
+    sl_target: float
+    currency: str
+    service_level_s: float | None
+    colors: dict[str, str]
+    settings: dict[str, Any]
+
+
+def at_values(wide: pd.DataFrame, values: Mapping[str, float]) -> pd.DataFrame:
+    """Rows whose parameters equal ``values`` (or are missing: the option has no such parameter)."""
+    keep = pd.Series(True, index=wide.index)
+    for column, value in values.items():
+        keep &= wide[column].isna() | (wide[column] == value)
+    return wide[keep]
+
+
+def choose(wide: pd.DataFrame, by: list[str], sl_target: float) -> pd.DataFrame:
+    """Per group of ``by``: the cheapest scenario (``monthly_cost``) whose mean ``sl_frac`` meets
+    ``sl_target``, else the best-served one; ``meets_target`` says which."""
+    picks = []
+    for _, part in wide.dropna(subset=["sl_frac", "monthly_cost"]).groupby(by, sort=False, dropna=False, observed=True):
+        good = part[part["sl_frac"] >= sl_target]
+        picks.append(good.loc[good["monthly_cost"].idxmin()] if len(good) else part.loc[part["sl_frac"].idxmax()])
+    out = pd.DataFrame(picks, columns=wide.columns).reset_index(drop=True)
+    return out.assign(meets_target=out["sl_frac"] >= sl_target)
+
+
+def studies_where(wide: pd.DataFrame, column: str | None, varies: bool) -> pd.DataFrame:
+    """Rows of the studies (per option) in which ``column`` takes several values (``varies``) or one;
+    all rows if there are no studies, no such column, or no such study (a plain grid)."""
+    if column is None or "study" not in wide or wide["study"].nunique() < 2:
+        return wide
+    values = wide.groupby(["study", "option"], observed=True)[column].transform("nunique")
+    keep = values > 1 if varies else values <= 1
+    return wide[keep] if keep.any() else wide
+
+
+def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -> dict[str, float]:
+    """``at``'s value of each demand parameter, else the one value of the studies that hold it fixed
+    (the staffing curves are drawn there), else the middle of its swept values."""
+    unknown = sorted(set(at) - set(demand))
+    if unknown:
+        raise ValueError(f"at: {', '.join(unknown)} is not a swept demand parameter; those are: {demand}")
+    values = {}
+    for column in demand:
+        swept = sorted(wide[column].dropna().unique())
+        fixed = studies_where(wide, column, varies=False)[column].dropna().unique()
+        default = fixed[0] if len(fixed) == 1 and len(swept) > 1 else swept[(len(swept) - 1) // 2]
+        values[column] = at[column] if column in at else default
+        if values[column] not in swept:
+            raise ValueError(f"at: {column} = {plots.value_text(values[column])} was not run; swept values: "
+                             f"{', '.join(plots.value_text(v) for v in swept)}")
+    return values
+
+
+def _volume_summary(tables: ReportTables, wide: pd.DataFrame, volume: str | None,
+                    reference: dict[str, float], sl_target: float) -> pd.DataFrame:
+    """Summary rows of the scenario chosen per option and volume, other parameters dropped (they
+    were chosen, they do not make curves of their own)."""
+    if volume is None:
+        return tables.summary.iloc[0:0]
+    others = {c: v for c, v in reference.items() if c != volume}
+    chosen = choose(at_values(studies_where(wide, volume, True), others), ["option", volume], sl_target)
+    rows = tables.summary[tables.summary["scenario_id"].isin(chosen["scenario_id"])]
+    return rows.drop(columns=[c for c in plots.param_columns(rows) if c != volume])
+
+
+def _scenario_attr(tables: ReportTables, name: str) -> list[Any]:
+    values = [getattr(p.scenario, name) for p in tables.points if getattr(p, "scenario", None) is not None]
+    if name == "currency" and not values:
+        values = [s.get("currency") for s in tables.meta.get("scenarios", {}).values() if isinstance(s, dict)]
+    return list(dict.fromkeys(v for v in values if v is not None))
+
+
+def _settings(tables: ReportTables) -> dict[str, Any]:
+    if is_dataclass(tables.settings):
+        return asdict(tables.settings)
+    return dict(tables.meta.get("settings") or {})
+
+
+def build_context(tables: ReportTables, sl_target: float, at: Mapping[str, float]) -> Context:
+    """What to show: the swept parameters, the reference demand and each option's headline scenario."""
+    wide = plots.wide_summary(tables.summary)
+    params = plots.param_columns(tables.summary)
+    demand = [c for c in params if c.startswith("demand.")]
+    volumes = [c for c in demand if c.endswith(".calls_per_h")]
+    reference = _reference(wide, demand, at)
+    volume = volumes[0] if volumes else None
+    thresholds = _scenario_attr(tables, "service_level_s")
+    return Context(
+        tables=tables, wide=wide, params=params, agents=[c for c in params if c.endswith(".agents")],
+        volume=volume, reference=reference, headline=choose(at_values(wide, reference), ["option"], sl_target),
+        volume_summary=_volume_summary(tables, wide, volume, reference, sl_target), sl_target=sl_target,
+        currency=" / ".join(_scenario_attr(tables, "currency")),
+        service_level_s=thresholds[0] if len(thresholds) == 1 else None,
+        colors=plots.option_colors(wide["option"].astype(str).tolist()), settings=_settings(tables))
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: file stem, title, the one-sentence caption saying what to look at, and how to draw."""
+
+    name: str
+    title: str
+    caption: str
+    draw: Callable[[Axes], Axes]
+
+
+def _at_text(ctx: Context) -> str:
+    """``", at support.calls_per_h 20"``: where the staffing and frontier figures are drawn."""
+    return "".join(f", at {plots.short_name(c)} {plots.value_text(v)}" for c, v in ctx.reference.items())
+
+
+def _staffing_specs(ctx: Context) -> list[FigureSpec]:
+    if not ctx.agents:
+        return []
+    fixed = at_values(studies_where(ctx.wide, ctx.volume, False), ctx.reference)
+    rows = plots.scenario_rows(ctx.tables.summary, fixed["scenario_id"])
+    if rows.empty:
+        return []
+    at = _at_text(ctx)
+    kw = {"colors": ctx.colors}
+    return [
+        FigureSpec("cost_vs_agents", f"Monthly cost against staffing{at}",
+                   "Compare the lines at the staffing each option needs to meet the target (next figure): "
+                   "the lowest line there is the cheapest way to serve the calls.",
+                   lambda ax: plots.plot_cost_vs_agents(rows, ctx.agents, ax, currency=ctx.currency, **kw)),
+        FigureSpec("service_vs_agents", f"Service level against staffing{at}",
+                   f"Read off how many agents each option needs for its line to cross the dashed "
+                   f"{ctx.sl_target:.0%} target; the shaded band is the 95% confidence interval.",
+                   lambda ax: plots.plot_service_vs_agents(rows, ctx.agents, ax=ax, target=ctx.sl_target, **kw)),
+    ]
+
+
+def _other_specs(ctx: Context) -> list[FigureSpec]:
+    specs = []
+    if ctx.volume is not None:
+        specs.append(FigureSpec(
+            "cost_vs_volume", "Monthly cost against call volume, each option staffed to meet the target",
+            "Where two lines cross, the cheaper option changes: these break-even volumes are marked "
+            "with a cross and listed in the break-even section.",
+            lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, ctx.volume, ax, currency=ctx.currency,
+                                                 colors=ctx.colors)))
+    rows = plots.scenario_rows(ctx.tables.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
+    specs.append(FigureSpec(
+        "cost_vs_service", f"Cost against service level, every scenario tried{_at_text(ctx)}",
+        "Scenarios on the black line are the efficient frontier (no other is both cheaper and better "
+        "served); any point off it pays more for the same or worse service.",
+        lambda ax: plots.plot_cost_vs_service(rows, ax, target=ctx.sl_target, currency=ctx.currency,
+                                              colors=ctx.colors)))
+    return specs
+
+
+def _headline_specs(ctx: Context) -> list[FigureSpec]:
+    specs = []
+    intervals = plots.scenario_rows(ctx.tables.intervals, ctx.headline["scenario_id"])
+    if not intervals.empty:
+        specs.append(FigureSpec(
+            "intraday_sl", "Service level by time of day, headline scenario of each option",
+            "Look for hours where a line dips below the dashed target: callers wait then, even when "
+            "the daily average looks fine.",
+            lambda ax: plots.plot_intraday(intervals, "sl_frac", ax, target=ctx.sl_target, colors=ctx.colors)))
+    invoices = plots.scenario_rows(ctx.tables.invoices, ctx.headline["scenario_id"])
+    if not invoices.empty:
+        specs.append(FigureSpec(
+            "invoice_distribution", "Monthly BPO invoice, headline scenario of each option",
+            "Budget for the dashed red 95th-percentile month, not the mean: one month in twenty is "
+            "that expensive or worse (in-house pools send no invoice).",
+            lambda ax: plots.plot_invoice_distribution(invoices, ax, currency=ctx.currency, colors=ctx.colors)))
+    return specs
+
+
+def render(spec: FigureSpec, size: tuple[float, float] = (8.6, 5.0), dpi: int = 110) -> bytes:
+    """The figure as PNG bytes (a pyplot-free Figure: no global state, any backend)."""
+    fig = Figure(figsize=size, layout="constrained")
+    spec.draw(fig.add_subplot())
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write atomically (temp file + rename), readable by others like any document."""
+    _atomic(path, lambda tmp: tmp.write_bytes(data))
+    path.chmod(0o644)
+
+
+def _figures_section(ctx: Context, out_dir: Path) -> str:
+    parts = []
+    for spec in [*_staffing_specs(ctx), *_other_specs(ctx), *_headline_specs(ctx)]:
+        png = render(spec)
+        _write(out_dir / f"{spec.name}.png", png)
+        parts.append(h.figure(png, spec.title, spec.title, spec.caption, f"fig-{spec.name}"))
+    return h.section("figures", "Figures", *parts)
+
+
+def write_report(result_or_tables: Any, out_dir: Path, *, title: str | None = None,
+                 question: str | None = None, sl_target: float = DEFAULT_SL_TARGET,
+                 at: Mapping[str, float] | None = None) -> Path:
+    """Write ``out_dir/index.html`` and one PNG per figure; return the HTML path.
+
+    Args:
+        result_or_tables: an ExperimentResult, a mapping of its tables, or :class:`ReportTables`.
+        out_dir: folder to write into (created if needed).
+        title: page title (default ``meta["title"]`` or a generic one).
+        question: the question the experiment answers (default ``meta["question"]`` or one built
+            from the options and the sweep).
+        sl_target: service-level target (fraction) used to pick each option's headline scenario.
+        at: values of swept demand parameters for the headline and staffing figures (default: the
+            middle of each sweep).
+    """
+    out_dir = Path(out_dir)
+    ctx = build_context(report_tables(result_or_tables), sl_target, dict(at or {}))
+    title = title or ctx.tables.meta.get("title") or "bposim experiment report"
+    body = [h.contents(h.SECTIONS), h.question_section(ctx, question), h.headline_section(ctx),
+            _figures_section(ctx, out_dir), h.break_even_section(ctx), h.all_scenarios_section(ctx),
+            h.scenarios_section(ctx), h.method_section(ctx), h.versions_section(ctx)]
+    path = out_dir / "index.html"
+    options = ", ".join(ctx.wide["option"].astype(str).unique())
+    subtitle = f"Options: {options}; costs in {ctx.currency or 'each scenario currency'}"
+    _write(path, h.page(title, subtitle, "".join(body)).encode("utf-8"))
+    return path
