@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The bundled study: all in-house vs local BPO vs offshore BPO (resumable: a second run reuses
+# finished tasks), then its plotted report in outputs/report/index.html.
 report: $(STAMP)
-	$(BIN)/bposim run experiments/scenarios/baseline.toml --out outputs/baseline
+	$(BIN)/bposim sweep experiments/sweeps/inhouse_vs_bpo.toml --no-calls --out outputs/inhouse_vs_bpo
+	$(BIN)/bposim report outputs/inhouse_vs_bpo --out outputs/report
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

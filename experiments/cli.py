@@ -1,4 +1,4 @@
-"""The ``bposim`` command line: run, sweep, check, erlang."""
+"""The ``bposim`` command line: run, sweep, report, check, erlang."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 
 
 from experiments.executors import ExecutorError, make_executor
-from experiments.experiment import ExperimentResult, run_experiment
+from experiments.experiment import run_experiment
 from experiments.meta import build_meta
-from experiments.output import PRINTED, _cell, format_summary, write_result
-from experiments.run import ALL_POOLS, run_scenario
+from experiments.output import format_summary, format_sweep_summary, write_result
+from experiments.reading import read_results
+from experiments.run import run_scenario
 from experiments.storage import OutputError
 from experiments.store import StoreMismatchError
-from experiments.sweep import SweepPoint, load_sweep, param_paths, param_value
+from experiments.sweep import load_sweep
 from models import erlang
 from models.fields import ScenarioError
 from models.loading import load_scenario
@@ -25,6 +26,13 @@ from sim.replication import check_settings
 
 class UsageError(ValueError):
     """A bad command-line value."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad command line as one :class:`UsageError` line instead of usage text and exit."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def _positive_int(text: str) -> int:
@@ -75,7 +83,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bposim", description="Call-center outsourcing simulator.")
+    parser = _Parser(prog="bposim", description="Call-center outsourcing simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a scenario and print its summary")
     run.add_argument("scenario", type=Path)
@@ -86,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
     run.add_argument("--out", type=Path, help="folder for the result tables")
     _add_sweep(sub)
+    report = sub.add_parser("report", help="write the plotted HTML report of a results folder or a sweep file")
+    report.add_argument("source", type=Path, help="results folder (from sweep or run --out), or a sweep file to run first")
+    report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")
+    report.add_argument("--results", type=Path, help="with a sweep file: where its results go (default outputs/<name>)")
+    report.add_argument("--jobs", type=_positive_int, help="with a sweep file: worker processes (default: all cores)")
     check = sub.add_parser("check", help="validate a scenario file without running it")
     check.add_argument("scenario", type=Path)
     calc = sub.add_parser("erlang", help="analytic Erlang C / A / M/M/c/K figures")
@@ -137,55 +150,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Columns of the sweep table: every PRINTED metric but offered and occupancy.
-SWEEP_PRINTED = [row for row in PRINTED if row[0] not in ("offered_n", "occupancy_frac")]
+def cmd_report(args: argparse.Namespace) -> int:
+    from experiments.report import write_report  # matplotlib only when a report is drawn
 
-
-def _param_columns(points: list[SweepPoint]) -> list[tuple[str, list[str]]]:
-    """(label, paths) of the printed parameter columns: paths that end alike (``pools.inhouse.agents``,
-    ``pools.offshore.agents``) share one column named by that end when no scenario has two of them."""
-    groups: dict[str, list[str]] = {}
-    for path in param_paths(points):
-        groups.setdefault(path.rsplit(".", 1)[-1], []).append(path)
-    columns = []
-    for label, paths in groups.items():
-        shared = all(sum(param_value(p, path) is not None for path in paths) <= 1 for p in points)
-        columns += [(label, paths)] if shared else [(path, [path]) for path in paths]
-    return columns
-
-
-def _param_cell(point: SweepPoint, paths: list[str]) -> str:
-    values = [v for v in (param_value(point, path) for path in paths) if v is not None]
-    if not values:
-        return "-"
-    return f"{values[0]:g}" if isinstance(values[0], float) else str(values[0])
-
-
-def format_sweep_summary(result: ExperimentResult, name: str = "") -> str:
-    """One row per scenario (all pools): option, study, parameters, mean ± 95% CI half-width."""
-    summary = result.summary()
-    summary = summary[summary["pool"] == ALL_POOLS]
-    settings = result.settings
-    currencies = sorted({p.scenario.currency for p in result.points})
-    head = (f"{name or 'sweep'}: {len(result.points)} scenario(s), {settings.reps} replication(s) of "
-            f"{settings.days:g} day(s), warm-up {settings.warmup_h:g} h, seed {settings.seed}; "
-            f"all pools; costs in {', '.join(currencies)}, mean ± 95% CI half-width")
-    columns = _param_columns(result.points)
-    studies = any(p.study for p in result.points)
-    rows = [["option", *(["study"] if studies else []), *(label for label, _ in columns),
-             *(label for _, label, _, _ in SWEEP_PRINTED)]]
-    by_point = {sid: part.set_index("metric")
-                for sid, part in summary.groupby("scenario_id", observed=True, sort=False)}
-    for point in result.points:
-        metrics = by_point[point.scenario_id]
-        rows.append([point.option, *([point.study] if studies else []),
-                     *(_param_cell(point, paths) for _, paths in columns),
-                     *(_cell(metrics.at[m, "mean"], metrics.at[m, "ci_low"], metrics.at[m, "ci_high"], fmt, scale)
-                       for m, _, fmt, scale in SWEEP_PRINTED)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
-    return "\n".join([head, "", *lines])
+    folder = args.source
+    if folder.suffix == ".toml":
+        sweep = load_sweep(folder)
+        folder = args.results or Path("outputs") / folder.stem
+        settings = sweep.settings(keep_calls=False)
+        with make_executor(args.jobs, None, False) as executor:
+            run_experiment(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
+    path = write_report(read_results(folder), args.out)
+    print(f"Report written to {path}")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -218,13 +195,13 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "check": cmd_check, "erlang": cmd_erlang}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "report": cmd_report, "check": cmd_check, "erlang": cmd_erlang}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user mistakes end with one line on stderr and exit status 2."""
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except (ScenarioError, OutputError, UsageError, StoreMismatchError, ExecutorError) as exc:
         print(f"bposim: error: {exc}", file=sys.stderr)

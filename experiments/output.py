@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from experiments.run import ScenarioResult
+from experiments.experiment import ExperimentResult
+from experiments.run import ALL_POOLS, ScenarioResult
+from experiments.sweep import SweepPoint, param_paths, param_value
 from experiments.storage import write_csv, write_json, write_parquet
 
 #: (metric, label, format of the mean, scale) of the printed summary.
@@ -20,7 +22,7 @@ PRINTED = [
 ]
 
 
-def _cell(mean: float, low: float, high: float, fmt: str, scale: float) -> str:
+def cell(mean: float, low: float, high: float, fmt: str, scale: float) -> str:
     if math.isnan(mean):
         return "-"
     text = fmt.format(mean * scale)
@@ -40,7 +42,7 @@ def format_summary(result: ScenarioResult) -> str:
     rows = [["pool", *[label for _, label, _, _ in PRINTED]]]
     for pool, part in summary.groupby("pool", sort=False):
         by_metric = part.set_index("metric")
-        rows.append([str(pool)] + [_cell(by_metric.at[m, "mean"], by_metric.at[m, "ci_low"],
+        rows.append([str(pool)] + [cell(by_metric.at[m, "mean"], by_metric.at[m, "ci_low"],
                                          by_metric.at[m, "ci_high"], fmt, scale)
                                    for m, _, fmt, scale in PRINTED])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -61,3 +63,54 @@ def write_result(result: ScenarioResult, out: Path) -> None:
     write_parquet(result.invoices, out / "invoices.parquet")
     write_csv(result.summary(), out / "summary.csv")
     write_json(result.meta, out / "meta.json")
+
+
+#: Columns of the sweep table: every PRINTED metric but offered and occupancy.
+SWEEP_PRINTED = [row for row in PRINTED if row[0] not in ("offered_n", "occupancy_frac")]
+
+
+def _param_columns(points: list[SweepPoint]) -> list[tuple[str, list[str]]]:
+    """(label, paths) of the printed parameter columns: paths that end alike (``pools.inhouse.agents``,
+    ``pools.offshore.agents``) share one column named by that end when no scenario has two of them."""
+    groups: dict[str, list[str]] = {}
+    for path in param_paths(points):
+        groups.setdefault(path.rsplit(".", 1)[-1], []).append(path)
+    columns = []
+    for label, paths in groups.items():
+        shared = all(sum(param_value(p, path) is not None for path in paths) <= 1 for p in points)
+        columns += [(label, paths)] if shared else [(path, [path]) for path in paths]
+    return columns
+
+
+def _paramcell(point: SweepPoint, paths: list[str]) -> str:
+    values = [v for v in (param_value(point, path) for path in paths) if v is not None]
+    if not values:
+        return "-"
+    return f"{values[0]:g}" if isinstance(values[0], float) else str(values[0])
+
+
+def format_sweep_summary(result: ExperimentResult, name: str = "") -> str:
+    """One row per scenario (all pools): option, study, parameters, mean ± 95% CI half-width."""
+    summary = result.summary()
+    summary = summary[summary["pool"] == ALL_POOLS]
+    settings = result.settings
+    currencies = sorted({p.scenario.currency for p in result.points})
+    head = (f"{name or 'sweep'}: {len(result.points)} scenario(s), {settings.reps} replication(s) of "
+            f"{settings.days:g} day(s), warm-up {settings.warmup_h:g} h, seed {settings.seed}; "
+            f"all pools; costs in {', '.join(currencies)}, mean ± 95% CI half-width")
+    columns = _param_columns(result.points)
+    studies = any(p.study for p in result.points)
+    rows = [["option", *(["study"] if studies else []), *(label for label, _ in columns),
+             *(label for _, label, _, _ in SWEEP_PRINTED)]]
+    by_point = {sid: part.set_index("metric")
+                for sid, part in summary.groupby("scenario_id", observed=True, sort=False)}
+    for point in result.points:
+        metrics = by_point[point.scenario_id]
+        rows.append([point.option, *([point.study] if studies else []),
+                     *(_paramcell(point, paths) for _, paths in columns),
+                     *(cell(metrics.at[m, "mean"], metrics.at[m, "ci_low"], metrics.at[m, "ci_high"], fmt, scale)
+                       for m, _, fmt, scale in SWEEP_PRINTED)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    return "\n".join([head, "", *lines])

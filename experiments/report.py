@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from experiments import plots
 from experiments import report_html as h
-from experiments.storage import _atomic
+from experiments.storage import write_bytes
 
 DEFAULT_SL_TARGET = 0.80
 
@@ -275,17 +275,11 @@ def render(spec: FigureSpec, size: tuple[float, float] = (8.6, 5.0), dpi: int = 
 # ----------------------------------------------------------------------------- the page
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write atomically (temp file + rename), readable by others like any document."""
-    _atomic(path, lambda tmp: tmp.write_bytes(data))
-    path.chmod(0o644)
-
-
 def _figures_section(ctx: Context, out_dir: Path) -> str:
     parts = []
     for spec in [*_staffing_specs(ctx), *_other_specs(ctx), *_headline_specs(ctx)]:
         png = render(spec)
-        _write(out_dir / f"{spec.name}.png", png)
+        write_bytes(png, out_dir / f"{spec.name}.png")
         parts.append(h.figure(png, spec.title, spec.title, spec.caption, f"fig-{spec.name}"))
     return h.section("figures", "Figures", *parts)
 
@@ -314,5 +308,5 @@ def write_report(result_or_tables: Any, out_dir: Path, *, title: str | None = No
     path = out_dir / "index.html"
     options = ", ".join(ctx.wide["option"].astype(str).unique())
     subtitle = f"Options: {options}; costs in {ctx.currency or 'each scenario currency'}"
-    _write(path, h.page(title, subtitle, "".join(body)).encode("utf-8"))
+    write_bytes(h.page(title, subtitle, "".join(body)).encode("utf-8"), path)
     return path

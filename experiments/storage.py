@@ -44,6 +44,11 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    _atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to Parquet at ``path`` atomically."""
     _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))

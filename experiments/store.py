@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.storage import _atomic, write_json
+from experiments.storage import write_bytes, write_json
 from experiments.sweep import SweepPoint
 from models.settings import RunSettings
 from sim.replication import Replication
@@ -54,10 +54,6 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
-
-
-def _write_bytes(data: bytes, path: Path) -> None:
-    _atomic(path, lambda tmp: tmp.write_bytes(data))
 
 
 def manifest(points: Sequence[SweepPoint], settings: RunSettings, name: str = "") -> dict[str, Any]:
@@ -149,11 +145,11 @@ class ResultStore:
         sums = {}
         for name in self._tables():
             data = _parquet_bytes(getattr(replication, name))
-            _write_bytes(data, folder / f"{name}.parquet")
+            write_bytes(data, folder / f"{name}.parquet")
             sums[f"{name}.parquet"] = _sha256(data)
         done = {"scenario_id": point.scenario_id, "rep": replication.rep, "end_s": replication.end_s,
                 "files": sums}
-        _write_bytes(json.dumps(done, indent=2, sort_keys=True).encode(), folder / DONE)
+        write_bytes(json.dumps(done, indent=2, sort_keys=True).encode(), folder / DONE)
 
     def load(self, point: SweepPoint, rep: int) -> Replication | None:
         """The saved task, or None if it is not done; a broken task is deleted and noted."""

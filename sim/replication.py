@@ -35,17 +35,21 @@ class Replication:
 
 
 def check_settings(scenario: Scenario, settings: RunSettings) -> None:
-    """Raise ValueError unless the horizon and warm-up fit the scenario's intervals."""
-    for label, seconds in (("days", settings.horizon_s), ("warmup_h", settings.warmup_s)):
+    """Raise ValueError (one line naming the setting) unless the run settings fit the scenario."""
+    if settings.horizon_s <= 0:
+        raise ValueError(f"days: must be > 0, got {settings.days:g}")
+    step_days = scenario.interval_min / 1440
+    for label, seconds, value, unit in (("days", settings.horizon_s, settings.days, step_days),
+                                        ("warmup_h", settings.warmup_s, settings.warmup_h, step_days * 24)):
         ratio = seconds / scenario.interval_s
         if abs(ratio - round(ratio)) > 1e-9:
-            raise ValueError(f"{label} must be a whole number of {scenario.interval_min}-minute intervals")
-    if settings.horizon_s <= 0:
-        raise ValueError("days must be > 0")
+            raise ValueError(f"{label}: must be a whole number of {scenario.interval_min}-minute intervals "
+                             f"(a multiple of {unit:.6g}), got {value:g}")
     if settings.warmup_s >= settings.horizon_s:
-        raise ValueError("warmup_h must be shorter than the horizon (days)")
+        raise ValueError(f"warmup_h: must be shorter than the horizon ({settings.days:g} days = "
+                         f"{settings.horizon_s / 3600:g} h), got {settings.warmup_h:g}")
     if not math.isfinite(settings.drain_h) or settings.drain_h < 0:
-        raise ValueError("drain_h must be a finite number >= 0")
+        raise ValueError(f"drain_h: must be a finite number >= 0, got {settings.drain_h:g}")
 
 
 def simulate(scenario: Scenario, settings: RunSettings, rep: int) -> Replication:

@@ -323,8 +323,8 @@ grid = {{ "pools.offshore.agents" = [62] }}
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["missing.toml"], "missing.toml: file not found"),
-    (["{sweep}", "--days", "0.3"], "days must be a whole number of 30-minute intervals"),
-    (["{sweep}", "--warmup-h", "6"], "warmup_h must be shorter than the horizon (days)"),
+    (["{sweep}", "--days", "0.3"], "days: must be a whole number of 30-minute intervals"),
+    (["{sweep}", "--warmup-h", "6"], "warmup_h: must be shorter than the horizon"),
 ])
 def test_cli_sweep_mistakes_are_one_line_and_exit_2(tmp_path, capsys, args, expected):
     from experiments.cli import main
