@@ -34,3 +34,9 @@ def test_memory_stays_flat_without_the_calls_table():
     small, large = _child(1_000_000, "--no-calls"), _child(10_000_000, "--no-calls")
     assert large["calls"] > 9.9e6
     assert large["growth_mib"] - small["growth_mib"] < 50, (small, large)
+
+
+def test_sweep_benchmark_runs_on_a_tiny_workload():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_sweep.py"), "--rounds", "1",
+                          "--days", "0.0625"], capture_output=True, text=True, check=True, timeout=600).stdout
+    assert "speed-up (median of rounds)" in out
