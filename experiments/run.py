@@ -76,9 +76,11 @@ def reprice(result: ScenarioResult, scenario: Scenario) -> ScenarioResult:
     if _without_money(scenario) != _without_money(result.scenario):
         raise ValueError("reprice: the scenario differs in more than wages, burdens and contracts; simulate it instead")
     usage = result.usage
-    if result.calls is not None:
+    if _billing_rules(scenario) == _billing_rules(result.scenario):
+        pass  # the same quantities are billed: only their prices change
+    elif result.calls is not None:
         usage = usage_from_calls(result.calls, scenario, result.settings.warmup_s, result.settings.horizon_s)
-    elif _billing_rules(scenario) != _billing_rules(result.scenario):
+    else:
         raise ValueError("reprice: new billing increments, wrap minutes or SLA thresholds need the calls table "
                          "(run without --no-calls)")
     return _priced(scenario, result.settings, result.calls, result.intervals, usage)

@@ -63,16 +63,22 @@ def usage_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, war
 def usage_from_calls(calls: pd.DataFrame, scenario: Scenario, warmup_s: float, horizon_s: float) -> pd.DataFrame:
     """The usage table recomputed from a saved calls table (e.g. under other contracts)."""
     names = [p.name for p in scenario.pools]
-    outcome_codes = {"answered": ANSWERED, "abandoned": ABANDONED}
     frames = []
     for rep, part in calls.groupby("rep", sort=True):
         arrays = {
             "arrival_s": part["arrival_s"].to_numpy(),
-            "outcome": part["outcome"].astype(object).map(outcome_codes).fillna(-1).to_numpy(np.int8),
-            "pool": part["pool"].astype(object).map({n: i for i, n in enumerate(names)}).fillna(-1).to_numpy(np.int64),
-            "last_pool": part["last_pool"].astype(object).map({n: i for i, n in enumerate(names)}).fillna(-1).to_numpy(np.int64),
+            "outcome": _codes(part["outcome"], ["answered", "abandoned"], [ANSWERED, ABANDONED]),
+            "pool": _codes(part["pool"], names, range(len(names))),
+            "last_pool": _codes(part["last_pool"], names, range(len(names))),
             "handle_s": part["handle_s"].to_numpy(),
             "pool_wait_s": part["pool_wait_s"].to_numpy(),
         }
         frames.append(usage_table(arrays, scenario, int(rep), warmup_s, horizon_s))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=USAGE_COLUMNS)
+
+
+def _codes(column: pd.Series, names: list[str], codes) -> np.ndarray:
+    """Integer codes of a categorical or string column: ``names[i]`` -> ``codes[i]``, else -1."""
+    position = pd.Index(names).get_indexer(column.astype(str))
+    lookup = np.append(np.asarray(list(codes), dtype=np.int64), -1)
+    return lookup[position]
