@@ -8,24 +8,11 @@ import sys
 from pathlib import Path
 
 
-from experiments.executors import ExecutorError, make_executor
-from experiments.experiment import run_experiment
-from experiments.meta import build_meta
-from experiments.output import format_summary, format_sweep_summary, write_result
-from experiments.reading import read_results
-from experiments.run import run_scenario
-from experiments.storage import OutputError
-from experiments.store import StoreMismatchError
-from experiments.sweep import load_sweep
-from models import erlang
+from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
-from models.loading import load_scenario
-from models.settings import RunSettings
-from sim.replication import check_settings
 
-
-class UsageError(ValueError):
-    """A bad command-line value."""
+# The commands import what they need when they run: `bposim check` or `--help` need not load
+# pandas, SciPy or Dask, and worker processes that import this module start quickly.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from experiments.meta import build_meta
+    from experiments.output import format_summary, write_result
+    from experiments.run import run_scenario
+    from models.loading import load_scenario
+    from models.settings import RunSettings
+    from sim.replication import check_settings
+
     scenario = load_scenario(args.scenario)
     settings = RunSettings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
                            keep_calls=not args.no_calls)
@@ -127,6 +121,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from experiments.executors import make_executor
+    from experiments.experiment import run_experiment
+    from experiments.output import format_sweep_summary
+    from experiments.sweep import load_sweep
+    from sim.replication import check_settings
+
     sweep = load_sweep(args.sweep)
     try:
         settings = sweep.settings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
@@ -147,7 +147,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from experiments.report import write_report  # matplotlib only when a report is drawn
+    from experiments.executors import make_executor
+    from experiments.experiment import run_experiment
+    from experiments.reading import read_results
+    from experiments.report import write_report
+    from experiments.sweep import load_sweep
 
     folder = args.source
     if folder.suffix == ".toml":
@@ -162,6 +166,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from models.loading import load_scenario
+
     scenario = load_scenario(args.scenario)
     pools = ", ".join(f"{p.name} ({p.kind}, {p.location})" for p in scenario.pools)
     print(f"{args.scenario}: ok: {scenario.name!r}, {len(scenario.demand)} call type(s), pools {pools}")
@@ -169,6 +175,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_erlang(args: argparse.Namespace) -> int:
+    from models import erlang
+
     rate = args.calls_per_h / 3600.0
     if rate <= 0 or args.handle_s <= 0:
         raise UsageError("--calls-per-h and --handle-s must be > 0")

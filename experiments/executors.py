@@ -14,6 +14,8 @@ the executor, the number of workers or the order in which tasks finished.
 
 from __future__ import annotations
 
+from experiments.errors import ExecutorError  # noqa: F401  (raised here, caught by the CLI)
+
 import multiprocessing
 import os
 import threading
@@ -28,10 +30,6 @@ PRELOAD = ["sim.replication"]
 DASK_CONNECT_TIMEOUT_S = 20
 #: how often a pool worker checks that the process that started it is still alive.
 WATCH_PARENT_S = 1.0
-
-
-class ExecutorError(ValueError):
-    """An executor cannot be started (e.g. no Dask scheduler at the address)."""
 
 
 class Executor(ABC):

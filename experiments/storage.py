@@ -5,6 +5,8 @@ A crash or a full disk never leaves a half-written table where a finished one is
 
 from __future__ import annotations
 
+from experiments.errors import OutputError  # noqa: F401  (raised here, caught by the CLI)
+
 import json
 import os
 import tempfile
@@ -12,10 +14,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
-
-
-class OutputError(OSError):
-    """The output folder cannot be created or written."""
 
 
 def _umask() -> int:

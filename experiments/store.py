@@ -18,6 +18,8 @@ Changing only the number of replications is allowed: replication r depends on th
 
 from __future__ import annotations
 
+from experiments.errors import StoreMismatchError  # noqa: F401  (raised here, caught by the CLI)
+
 import hashlib
 import io
 import json
@@ -40,10 +42,6 @@ KIND = "bposim-sweep"
 FORMAT = 1
 #: settings that must match for a folder to be resumed (replications may change).
 IDENTITY_SETTINGS = ("seed", "days", "warmup_h", "drain_h", "keep_calls")
-
-
-class StoreMismatchError(ValueError):
-    """The output folder holds something else than this sweep's results."""
 
 
 def _sha256(data: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student-t quantiles (lighter to import than scipy.stats)
 
 SUMMARY_COLUMNS = ["group", "metric", "reps_n", "mean", "sd", "ci_low", "ci_high"]
 
@@ -24,7 +24,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     if n < 2:
         return mean, np.nan, np.nan, np.nan
     sd = float(values.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    half = float(stdtrit(n - 1, 0.5 + level / 2)) * sd / np.sqrt(n)
     return mean, sd, mean - half, mean + half
 
 
