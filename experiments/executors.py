@@ -14,8 +14,6 @@ the executor, the number of workers or the order in which tasks finished.
 
 from __future__ import annotations
 
-from experiments.errors import ExecutorError  # noqa: F401  (raised here, caught by the CLI)
-
 import multiprocessing
 import os
 import threading
@@ -23,7 +21,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from experiments.errors import ExecutorError  # noqa: F401  (raised here, caught by the CLI)
 
 #: Modules the forkserver imports once, so that each worker starts with them loaded.
 PRELOAD = ["sim.replication"]
@@ -120,9 +121,23 @@ class ProcessExecutor(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=futures.__getitem__):
                     yield futures[future], future.result()
+        except KeyboardInterrupt:
+            self._abandon(pool)  # do not wait for the workers' current tasks: stop now
+            raise
+        except BrokenProcessPool:
+            self._abandon(pool)
+            raise ExecutorError("a worker process died (killed, or out of memory); the finished tasks are "
+                                "saved: run the same command again to resume") from None
         finally:
             for future in futures:
                 future.cancel()
+
+    def _abandon(self, pool: ProcessPoolExecutor) -> None:
+        """Stop a broken pool without waiting for it: kill what is left of its workers."""
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:

@@ -5,8 +5,6 @@ A crash or a full disk never leaves a half-written table where a finished one is
 
 from __future__ import annotations
 
-from experiments.errors import OutputError  # noqa: F401  (raised here, caught by the CLI)
-
 import json
 import os
 import tempfile
@@ -14,6 +12,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+
+from experiments.errors import OutputError  # noqa: F401  (raised here, caught by the CLI)
 
 
 def _umask() -> int:

@@ -18,8 +18,6 @@ Changing only the number of replications is allowed: replication r depends on th
 
 from __future__ import annotations
 
-from experiments.errors import StoreMismatchError  # noqa: F401  (raised here, caught by the CLI)
-
 import hashlib
 import io
 import json
@@ -31,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.errors import StoreMismatchError  # noqa: F401  (raised here, caught by the CLI)
 from experiments.storage import write_bytes, write_json
 from experiments.sweep import SweepPoint
 from models.settings import RunSettings
@@ -113,6 +112,7 @@ class ResultStore:
         root = Path(root)
         new = manifest(points, settings, name)
         path = root / MANIFEST
+        _remove_leftovers(root)
         if path.exists():
             try:
                 old = json.loads(path.read_text(encoding="utf-8"))
@@ -155,7 +155,7 @@ class ResultStore:
         if not (folder / DONE).exists():
             return None
         try:
-            replication = self._read(folder, rep)
+            replication = self._read(folder, point.scenario_id, rep)
         except _Broken as exc:
             self.recomputed.append((point.scenario_id, rep, str(exc)))
             shutil.rmtree(folder, ignore_errors=True)
@@ -163,12 +163,15 @@ class ResultStore:
         self.loaded += 1
         return replication
 
-    def _read(self, folder: Path, rep: int) -> Replication:
+    def _read(self, folder: Path, scenario_id: str, rep: int) -> Replication:
         try:
             done = json.loads((folder / DONE).read_text(encoding="utf-8"))
             sums, end_s = done["files"], float(done["end_s"])
+            owner = (done["scenario_id"], int(done["rep"]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise _Broken(f"{DONE} cannot be read ({exc})") from None
+        if owner != (scenario_id, rep):
+            raise _Broken(f"the folder holds the files of {owner[0]} rep {owner[1]}")
         tables: dict[str, pd.DataFrame | None] = {"calls": None}
         for name in self._tables():
             file = f"{name}.parquet"
@@ -183,6 +186,17 @@ class ResultStore:
             except Exception as exc:  # noqa: BLE001 - any failure to parse means the file is unusable
                 raise _Broken(f"{file} cannot be parsed ({type(exc).__name__})") from None
         return Replication(rep, tables["calls"], tables["intervals"], tables["usage"], end_s)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Delete temporary files that a killed run left in ``root`` (an atomic write's ``.NAME.XXXX.tmp``).
+
+    They are never results (a result exists only once renamed); a folder holding nothing else
+    counts as empty, so a sweep killed while writing its manifest can simply be run again.
+    """
+    if root.is_dir():
+        for leftover in root.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
 
 
 class _Broken(Exception):
