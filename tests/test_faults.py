@@ -429,9 +429,9 @@ def test_a_sweep_killed_while_writing_its_manifest_can_be_run_again(reference, t
 @needs_proc
 def test_ctrl_c_stops_a_sweep_with_one_line_and_it_resumes(reference, tmp_path, capsys):
     """Ctrl-C in a terminal: SIGINT to the whole foreground job. In-process (--jobs 1): with a pool of
-    processes the command hangs after 'bposim: interrupted' in about 1 run in 5 (a worker stays
-    blocked and the exit waits for it), a race that no strict test can pin down; see
-    docs/robustness.md."""
+    processes the command still hangs after 'bposim: interrupted' in about 1 run in 10 (a worker or
+    the pool's manager thread stays blocked and the exit waits for it), a race that no strict test
+    can pin down; see docs/robustness.md."""
     sweep, ref = reference
     out = tmp_path / "out"
     cli = Cli(tmp_path, "ctrl-c", "sweep", sweep, "--jobs", "1", "--out", out, group=True)
