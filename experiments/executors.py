@@ -115,22 +115,22 @@ class ProcessExecutor(Executor):
     def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
         pool = self._start()
         futures: dict[Future, int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
+        finished = False
         try:
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=futures.__getitem__):
                     yield futures[future], future.result()
-        except KeyboardInterrupt:
-            self._abandon(pool)  # do not wait for the workers' current tasks: stop now
-            raise
+            finished = True
         except BrokenProcessPool:
-            self._abandon(pool)
             raise ExecutorError("a worker process died (killed, or out of memory); the finished tasks are "
                                 "saved: run the same command again to resume") from None
         finally:
             for future in futures:
                 future.cancel()
+            if not finished:  # Ctrl-C, a dead worker, or the caller gave up: do not wait for the workers
+                self._abandon(pool)
 
     def _abandon(self, pool: ProcessPoolExecutor) -> None:
         """Stop a broken pool without waiting for it: kill what is left of its workers."""
