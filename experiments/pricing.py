@@ -13,12 +13,12 @@ it within ``threshold_s`` of being offered to it (``pool_wait_s``) over all of t
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from models.contracts import BILLING_MONTH_S, Contract, invoice, minutes_of
+from models.contracts import BILLING_MONTH_S, invoice, minutes_of
 from models.scenario import Scenario
 
 INVOICE_COLUMNS = ["rep", "pool", "month", "month_frac", "billed_min", "fixed_cost", "usage_cost",
@@ -71,14 +71,8 @@ def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenar
 
 def reprice_pools(scenario: Scenario, **changes: dict) -> Scenario:
     """A copy of ``scenario`` whose pools get new field values: ``offshore={"contract": c}``."""
-    from dataclasses import replace
     pools = tuple(replace(p, **changes.get(p.name, {})) for p in scenario.pools)
     unknown = set(changes) - {p.name for p in scenario.pools}
     if unknown:
         raise KeyError(f"no pool named {', '.join(sorted(unknown))}")
     return replace(scenario, pools=pools)
-
-
-def contract_dict(contract: Contract) -> dict:
-    """A contract as plain data (for meta and reports)."""
-    return asdict(contract)
