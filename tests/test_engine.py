@@ -111,8 +111,9 @@ def test_staffing_increase_serves_the_queue_at_once():
     assert log(rep, "call_id", "wait_s") == [(0, 0.0), (1, 500.0)]
 
 
-def test_shrinkage_rounds_available_agents_half_up():
-    scn = scenario([pool("a", 10, shrinkage_frac=0.25)])  # 7.5 -> 8 available
+def test_shrinkage_reduces_available_not_scheduled_agents():
+    # 10 x (1 - 0.2) = 8 available of 10 scheduled (the rounding rule: test_definitions.py).
+    scn = scenario([pool("a", 10, shrinkage_frac=0.2)])
     rep = replay(scn, calls([0], [10]))
     assert rep.intervals["available_n"].iloc[0] == 8 and rep.intervals["scheduled_n"].iloc[0] == 10
 
