@@ -6,7 +6,9 @@ the executor, the number of workers or the order in which tasks finished.
 
 - :class:`SerialExecutor`: one task after another in this process (``--jobs 1``).
 - :class:`ProcessExecutor`: a pool of local processes (``--jobs N``, default all cores), started
-  with ``forkserver`` so that no worker inherits threads of the parent (pyarrow's, Dask's).
+  with ``forkserver`` so that no worker inherits threads of the parent (pyarrow's, Dask's); each
+  worker has its own pipes, read by the main thread only, so a worker killed at any moment stops
+  the sweep with one error instead of hanging it.
 - :class:`DaskExecutor`: a Dask ``distributed`` cluster, either at a scheduler address
   (``--scheduler tcp://host:8786``; the workers need bposim installed) or a ``LocalCluster`` of
   two worker processes on the loopback interface (``--dask-local``).
@@ -15,13 +17,16 @@ the executor, the number of workers or the order in which tasks finished.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 import os
+import pickle
+import signal
 import threading
 import time
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from experiments.errors import ExecutorError  # noqa: F401  (raised here, caught by the CLI)
@@ -31,6 +36,8 @@ PRELOAD = ["sim.replication"]
 DASK_CONNECT_TIMEOUT_S = 20
 #: how often a pool worker checks that the process that started it is still alive.
 WATCH_PARENT_S = 1.0
+#: how long a pool worker told to stop (or killed) may take to end before it is killed (again).
+STOP_S = 10.0
 
 
 class Executor(ABC):
@@ -93,56 +100,182 @@ def _exit_with(pid: int) -> None:
     threading.Thread(target=_watch, args=(pid,), name="bposim-watch-parent", daemon=True).start()
 
 
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker (shown as the ``__cause__`` of the exception)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _serve(tasks: Connection, results: Connection, parent: int) -> None:
+    """A pool worker: receive ``(fn, args)`` on ``tasks``, send ``(True, result)`` or ``(False, exception,
+    traceback)`` on ``results``, until the main process closes its end of ``tasks`` (or sends None)."""
+    # Ctrl-C reaches the whole process group; stopping the workers is the main process's job. SIGINT
+    # was blocked since before this process was forked (see ProcessExecutor._start): ignore it, then
+    # unblock it, so a Ctrl-C that came in between is dropped, and never a traceback from here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _exit_with(parent)
+    while True:
+        try:
+            message = tasks.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        fn, args = message
+        try:
+            reply: tuple = (True, fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - sent to the main process, which raises it
+            reply = (False, exc, traceback.format_exc())
+        del message, fn, args
+        try:
+            results.send(reply)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # an exception that cannot be pickled
+            results.send((False, RuntimeError(f"{type(exc).__name__}: {exc}"), traceback.format_exc()))
+        except OSError:  # the main process is gone or gave up
+            return
+        del reply
+
+
+class _Worker:
+    """One worker process and the main process's ends of its two pipes (tasks out, results in)."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, tasks: Connection, conn: Connection) -> None:
+        self.process, self.tasks, self.conn = process, tasks, conn
+        self.task: int | None = None  # the index of the task it computes
+
+
 class ProcessExecutor(Executor):
-    """A pool of ``jobs`` local worker processes (started on first use, kept until close)."""
+    """A pool of ``jobs`` local worker processes (started on first use, kept until close).
+
+    Each worker has two pipes of its own (tasks in, results out), and only the main thread reads
+    them, between the results it yields: no manager thread, no queue shared by the workers, no
+    lock a worker could die holding. A worker killed at any moment, even half-way through sending
+    a result (a result is larger than a pipe's buffer, so a worker waits there whenever the caller
+    is busy writing the previous one), closes the last write end of its result pipe: the main
+    process reads end-of-file and stops with :class:`ExecutorError`.
+
+    ``concurrent.futures.ProcessPoolExecutor``, used before, hung there: its workers share one
+    result pipe (and its write lock), its manager thread blocked for ever reading the rest of the
+    dead worker's message (the parent holds a write end, so no end-of-file ever comes) without
+    looking at the workers' sentinels, and the other worker waited for the lock the dead one held.
+    """
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = jobs or os.cpu_count() or 1
         self.description = f"{self.jobs} local processes"
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers: list[_Worker] = []
 
-    def _start(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(PRELOAD)
-            else:  # Windows
-                context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context,
-                                             initializer=_exit_with, initargs=(os.getpid(),))
-        return self._pool
+    def _start(self, wanted: int) -> list[_Worker]:
+        """Start workers until there are ``wanted`` (at most ``jobs``)."""
+        wanted = min(wanted, self.jobs)
+        if len(self._workers) >= wanted:
+            return self._workers
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+        else:  # Windows
+            context = multiprocessing.get_context("spawn")
+        # SIGINT stays blocked while the forkserver and the workers start (both inherit the blocked
+        # mask): a Ctrl-C then waits until the worker ignores it, and reaches this process once
+        # the workers are registered here, to be stopped.
+        masked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+        if masked:
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            while len(self._workers) < wanted:
+                task_reader, task_writer = context.Pipe(duplex=False)
+                result_reader, result_writer = context.Pipe(duplex=False)
+                process = context.Process(target=_serve, args=(task_reader, result_writer, os.getpid()),
+                                          daemon=True, name=f"bposim-worker-{len(self._workers) + 1}")
+                try:
+                    process.start()
+                finally:  # the worker holds the only other ends: its death is end-of-file (or EPIPE) here
+                    task_reader.close()
+                    result_writer.close()
+                self._workers.append(_Worker(process, task_writer, result_reader))
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        return self._workers
 
     def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
-        pool = self._start()
-        futures: dict[Future, int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
+        if not tasks:
+            return
+        todo = iter(range(len(tasks)))
+        busy: dict[Connection, _Worker] = {}
         finished = False
+
+        def give(worker: _Worker) -> None:
+            index = next(todo, None)
+            if index is not None:
+                _talk(worker.tasks.send, (fn, tasks[index]))
+                worker.task = index
+                busy[worker.conn] = worker
+
         try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=futures.__getitem__):
-                    yield futures[future], future.result()
+            for worker in self._start(len(tasks)):
+                give(worker)
+            while busy:
+                sentinels = {worker.process.sentinel: worker for worker in busy.values()}
+                ready = wait([*busy, *sentinels])
+                # a result already whole in its pipe is read even if its worker died just after
+                for conn in [c for c in ready if c in busy]:
+                    worker = busy.pop(conn)
+                    reply = _talk(conn.recv)
+                    index, worker.task = worker.task, None
+                    if not reply[0]:
+                        raise reply[1] from _RemoteTraceback(reply[2])
+                    give(worker)  # its next task first: the worker computes while the caller writes
+                    yield index, reply[1]
+                    del reply
+                if any(sentinels[s].conn in busy for s in ready if s in sentinels):
+                    raise _Died  # ended without a word: killed (e.g. by the out-of-memory killer)
             finished = True
-        except BrokenProcessPool:
+        except _Died:
             raise ExecutorError("a worker process died (killed, or out of memory); the finished tasks are "
                                 "saved: run the same command again to resume") from None
         finally:
-            for future in futures:
-                future.cancel()
-            if not finished:  # Ctrl-C, a dead worker, or the caller gave up: do not wait for the workers
-                self._abandon(pool)
+            if not finished:  # Ctrl-C, a dead worker, an error, or the caller gave up: stop the workers now
+                self._stop(kill=True)
 
-    def _abandon(self, pool: ProcessPoolExecutor) -> None:
-        """Stop a broken pool without waiting for it: kill what is left of its workers."""
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = None
+    def _stop(self, kill: bool) -> None:
+        """Stop every worker: killed at once, or told there is no more work (and killed if it lingers)."""
+        workers, self._workers = self._workers, []
+        try:
+            for worker in workers:
+                if kill:
+                    worker.process.kill()
+                worker.tasks.close()  # a worker waiting for a task reads end-of-file and ends
+                worker.conn.close()
+            for worker in workers:
+                worker.process.join(STOP_S)
+        finally:
+            for worker in workers:
+                if worker.process.exitcode is None:
+                    worker.process.kill()
+                    worker.process.join(STOP_S)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self._stop(kill=False)
+
+
+class _Died(Exception):
+    """A pool worker ended while it had a task."""
+
+
+def _talk(call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` on a worker's pipe; a pipe closed at the other end means the worker died."""
+    try:
+        return call(*args)
+    except (EOFError, OSError):  # end of file (even half-way through a message), broken pipe
+        raise _Died from None
 
 
 class DaskExecutor(Executor):
