@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test report clean
+.PHONY: test report mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ test: $(STAMP)
 report: $(STAMP)
 	$(BIN)/bposim sweep experiments/sweeps/inhouse_vs_bpo.toml --no-calls --out outputs/inhouse_vs_bpo
 	$(BIN)/bposim report outputs/inhouse_vs_bpo --out outputs/report
+
+# Mutation testing, on demand only (not part of `test` or CI): installs the `mutation` extra, runs
+# mutmut on models/, sim/ and experiments/pricing.py (config in pyproject.toml, [tool.mutmut]) and
+# prints the survivors. See docs/mutation.md. Generated state lives in mutants/ (git-ignored).
+MUTATION_STAMP := $(VENV)/.installed-mutation
+
+$(MUTATION_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,mutation]"
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python tools/mutation/run.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
