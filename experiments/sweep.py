@@ -1,6 +1,7 @@
 """Sweeps: named scenarios from a grid of values over scenario fields addressed by dotted paths.
 
-A dotted path addresses the scenario's TOML table (``Scenario.raw``): ``service_level_s``,
+A dotted path addresses the scenario's TOML table (derived from the dataclass by
+``models.dumping.scenario_to_dict``, so a scenario changed in code is swept as it is now): ``service_level_s``,
 ``lines``, ``pools.inhouse.agents``, ``demand.support.calls_per_h``,
 ``pools.offshore.contract.per_minute``. A list of tables (``pools``, ``demand``) is entered by an
 item's ``name``; a list of plain values by its index (``demand.support.profile_per_h.16``).
@@ -44,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.dumping import scenario_to_dict
 from models.fields import ScenarioError, Table, suggest
 from models.loading import load_scenario, read_toml, scenario_from_dict
 from models.scenario import Scenario
@@ -234,10 +236,7 @@ def _build(option: Scenario, params: dict[str, Any], source: str, where: dict[st
     """``option`` with ``params`` set, validated like a file; ``where`` names each path's field."""
     if not params:
         return option
-    if not option.raw:
-        raise ScenarioError(source, "", f"scenario {option.name!r} has no TOML table to sweep "
-                                           "(build it with scenario_from_dict or load_scenario)")
-    raw = option.raw
+    raw = scenario_to_dict(option)
     for path, value in params.items():
         try:
             raw = set_path(raw, path, value, source, where[path])
@@ -293,7 +292,7 @@ def param_paths(points: Sequence[SweepPoint]) -> list[str]:
 def param_value(point: SweepPoint, path: str) -> Any:
     """The point's value at ``path``: the swept value, or else the scenario's own if it is a plain
     value (a number, string or boolean), else None (e.g. the path names a pool the option lacks)."""
-    value = point.params[path] if path in point.params else get_path(point.scenario.raw, path)
+    value = point.params[path] if path in point.params else get_path(scenario_to_dict(point.scenario), path)
     if isinstance(value, list | dict):
         return _text(value)
     return value

@@ -7,7 +7,6 @@ Rates per hour in files become the model's units here, once.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import csv
 import tomllib
@@ -68,7 +67,6 @@ def scenario_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | 
         demand=_read_demand(top, n_intervals, names, base_dir or Path(".")),
         pools=pools,
         source=source,
-        raw=copy.deepcopy(data),
     )
     top.done()
     return scenario

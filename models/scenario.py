@@ -6,8 +6,7 @@ Run controls (replications, seed, horizon, warm-up) live in ``RunSettings``, nev
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 from models.demand import CallType, interval_count
 from models.pools import Pool
@@ -26,7 +25,8 @@ class Scenario:
         service_level_s: threshold T of the service level "answered within T seconds".
         lines: maximum calls in the system (waiting + in service); ``None`` for unlimited.
         source: the file it was loaded from (for messages), "" if built in code.
-        raw: the TOML table it was built from, kept for sweeps (copy, edit, rebuild).
+
+    Its TOML table, when one is needed (sweeps), is derived from it: ``models.dumping``.
     """
 
     name: str
@@ -37,7 +37,6 @@ class Scenario:
     service_level_s: float = 20.0
     lines: int | None = None
     source: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     @property
     def interval_s(self) -> float:

@@ -4,9 +4,9 @@ hand-computed answers on hand-made frames."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import itertools
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from experiments import plots  # noqa: E402
 from experiments.meta import build_meta  # noqa: E402
 from experiments.run import run_scenario  # noqa: E402
+from models.dumping import scenario_to_dict
 from models.loading import load_scenario, scenario_from_dict  # noqa: E402
 from models.settings import RunSettings  # noqa: E402
 
@@ -41,7 +42,7 @@ TABLES = ("summary", "runs", "pool_runs", "intervals", "invoices")
 
 def _variant(option: str, volume: float, agents: int):
     file, _, _ = OPTIONS[option]
-    raw = copy.deepcopy(load_scenario(SCENARIOS / file).raw)
+    raw = scenario_to_dict(load_scenario(SCENARIOS / file))
     raw["demand"][0]["calls_per_h"] = volume
     raw["pools"][0]["agents"] = agents
     if option == "all-inhouse":
@@ -130,9 +131,9 @@ def test_service_vs_agents_shows_fractions_as_percent_with_a_target(tables):
     assert "%" in ax.get_ylabel() and "agents" in ax.get_xlabel()
     sl = rows[(rows["metric"] == "sl_frac") & (rows["pool"] == "all")]["mean"]
     drawn = np.concatenate([line.get_ydata() for line in ax.get_lines()[:3]])
-    assert sorted(drawn) == pytest.approx(sorted(sl * 100))
+    assert sorted(drawn) == sorted(sl * 100)  # exact: the same means times the same 100
     for _, high in (p.get_paths()[0].vertices.T for p in ax.collections):
-        assert high.max() <= 100.0 + 1e-9  # bands clipped to what a fraction can be
+        assert high.max() <= 100.0  # bands clipped to what a fraction can be: 1.0 * 100 is exact
 
 
 def test_service_vs_agents_asa_in_seconds(tables):
@@ -163,8 +164,9 @@ def test_break_even_of_two_straight_lines_on_different_grids():
     assert len(points) == 1
     row = points.iloc[0]
     assert (row.option_a, row.option_b, row.cheaper_below) == ("a", "b", "a")
-    assert row.x == pytest.approx(600.0)
-    assert row.cost == pytest.approx(7000.0)
+    # Interpolated at t = 1/3 of the segment 500..800: a few roundings of ~1.1e-16 relative each.
+    assert row.x == pytest.approx(600.0, rel=1e-12, abs=0.0)
+    assert row.cost == pytest.approx(7000.0, rel=1e-12, abs=0.0)
 
 
 def test_break_even_exactly_at_a_sweep_point_is_found_once():
@@ -190,7 +192,8 @@ def test_break_even_with_several_crossings_sorted_by_x():
     summary = pd.concat([_costs("b", [0.0, 1000], [7000.0, 7000.0]),
                          _costs("d", [0.0, 500, 1000], [8000.0, 6000.0, 8000.0])])
     points = plots.break_even_points(summary, "x")
-    assert points["x"].tolist() == pytest.approx([250.0, 750.0])
+    # Interpolated at t = 1/2 between integers: dyadic, exact.
+    assert points["x"].tolist() == [250.0, 750.0]
     assert points["cheaper_below"].tolist() == ["b", "d"]
 
 
@@ -203,7 +206,7 @@ def test_cost_vs_volume_marks_the_break_even_volumes(tables):
     assert "calls per hour" in ax.get_xlabel() and "EUR" in ax.get_ylabel()
     if not points.empty:
         markers = ax.collections[-1].get_offsets()
-        assert np.asarray(markers)[:, 0] == pytest.approx(points["x"].to_numpy())
+        assert np.asarray(markers)[:, 0].tolist() == points["x"].tolist()  # the same numbers, drawn
 
 
 # ----------------------------------------------------------------------------- frontier
@@ -270,9 +273,11 @@ def test_intraday_rates_come_from_counts_summed_over_days_and_pools():
     table = plots.intraday_table(pd.DataFrame(rows))
     first = table.iloc[0]
     assert (first.hour, first.mid_h, first.reps_n) == (0.0, 0.25, 2)
-    assert first["mean"] == pytest.approx(0.725)
-    half = 12.706204736 * np.std([0.45, 1.0], ddof=1) / np.sqrt(2)  # t(0.975, 1)
-    assert (first.ci_low, first.ci_high) == pytest.approx((0.725 - half, 0.725 + half))
+    # 9/20 and the mean are a few roundings of ~1.1e-16 relative each from 0.725: 1e-12 relative.
+    assert first["mean"] == pytest.approx(0.725, rel=1e-12, abs=0.0)
+    half = math.tan(math.pi * 0.475) * np.std([0.45, 1.0], ddof=1) / np.sqrt(2)  # t(0.975, 1) = tan(0.475 pi)
+    # tan near pi/2 magnifies the rounding of its argument ~20 times: still ~1e-14 relative at most.
+    assert (first.ci_low, first.ci_high) == pytest.approx((0.725 - half, 0.725 + half), rel=1e-12, abs=0.0)
     assert np.isnan(table.iloc[1]["mean"])
 
 
@@ -312,10 +317,11 @@ def test_monthly_invoices_add_pools_and_scale_part_months():
     invoices = pd.DataFrame({"scenario_id": "s", "option": "o", "rep": [0, 0, 1], "pool": ["a", "b", "a"],
                              "month": 0, "month_frac": 7 / 30, "invoice_cost": [600.0, 100.0, 1400.0]})
     months = plots.monthly_invoices(invoices)
-    assert months["monthly_invoice_cost"].tolist() == pytest.approx([3000.0, 6000.0])
+    # Division by 7/30 (not exact in binary): a few roundings, 1e-12 relative.
+    assert months["monthly_invoice_cost"].tolist() == pytest.approx([3000.0, 6000.0], rel=1e-12, abs=0.0)
     summary = plots.invoice_summary(invoices).iloc[0]
     assert (summary.months_n, summary.scaled) == (2, True)
-    assert summary.p95 == pytest.approx(3000 + 0.95 * 3000)
+    assert summary.p95 == pytest.approx(3000 + 0.95 * 3000, rel=1e-12, abs=0.0)  # the same, and 0.95
 
 
 def test_invoice_distribution_marks_mean_and_95th_percentile(tables):
@@ -328,7 +334,7 @@ def test_invoice_distribution_marks_mean_and_95th_percentile(tables):
     assert "30-day month" in ax.get_ylabel() and "EUR" in ax.get_ylabel()
     assert "month_frac" in ax.get_title()  # part months scaled, and it says so
     p95 = plots.invoice_summary(invoices)["p95"].tolist()
-    assert [line.get_ydata()[0] for line in ax.get_lines()[1::2]] == pytest.approx(p95)
+    assert [line.get_ydata()[0] for line in ax.get_lines()[1::2]] == p95  # the same numbers, drawn
 
 
 def test_invoice_distribution_without_invoices_says_why(tables):

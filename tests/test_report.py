@@ -25,6 +25,7 @@ from test_plots import OPTIONS, SCENARIOS, VOLUME, experiment_tables  # noqa: E4
 from experiments import report_html as h  # noqa: E402
 from experiments.report import build_context, choose, report_tables, write_report  # noqa: E402
 from experiments.run import run_scenario  # noqa: E402
+from models.dumping import scenario_to_dict
 from models.loading import load_scenario, scenario_from_dict  # noqa: E402
 from models.settings import RunSettings  # noqa: E402
 
@@ -152,9 +153,10 @@ def test_nothing_external_is_referenced(page):
 
 def test_report_of_a_single_scenario_result(tmp_path):
     scenario = load_scenario(SCENARIOS / "all_inhouse.toml")
+    table = scenario_to_dict(scenario)
     small = scenario_from_dict(
-        scenario.raw | {"demand": [scenario.raw["demand"][0] | {"calls_per_h": 10.0}],
-                        "pools": [scenario.raw["pools"][0] | {"agents": 4}]}, source=scenario.source)
+        table | {"demand": [table["demand"][0] | {"calls_per_h": 10.0}],
+                 "pools": [table["pools"][0] | {"agents": 4}]}, source=scenario.source)
     result = run_scenario(small, RunSettings(reps=2, days=1))
     text = write_report(result, tmp_path).read_text(encoding="utf-8")
     assert '<td class="key">all-inhouse</td>' in text and "Nothing was swept" in text

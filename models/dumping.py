@@ -1,0 +1,122 @@
+"""A Scenario back to its TOML table: the inverse of :mod:`models.loading`.
+
+A scenario has one representation, the frozen dataclass. Whatever needs its table (sweeps set
+values at dotted paths in it and rebuild; an optimiser writes a runnable file) derives it here, so
+a scenario changed in code (``dataclasses.replace``) can never be reverted by a stale copy.
+
+``scenario_from_dict(scenario_to_dict(s)) == s`` for every valid scenario (tests check it). Values
+are those of the dataclass, which keeps the file's units (rates per hour, seconds), so the round
+trip is exact. A rate profile read from ``profile_csv`` comes back as ``profile_per_h``; a
+constant profile or staffing as one number; a whole number as an integer (``540``, not ``540.0``,
+as a person writes it: the loader reads either as the same float).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from models.contracts import SLA, Contract, Tier
+from models.demand import CallType
+from models.distributions import DISTRIBUTIONS, Distribution
+from models.pools import Pool
+from models.scenario import Scenario
+
+_DIST_NAMES = {cls: name for name, (cls, _) in DISTRIBUTIONS.items()}
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The TOML table (plain dicts, lists, numbers, strings) that loads as ``scenario``."""
+    table: dict[str, Any] = {
+        "name": scenario.name,
+        "currency": scenario.currency,
+        "interval_min": scenario.interval_min,
+        "service_level_s": scenario.service_level_s,
+    }
+    if scenario.lines is not None:
+        table["lines"] = scenario.lines
+    table["demand"] = [_call_type(ct) for ct in scenario.demand]
+    table["pools"] = [_pool(p) for p in scenario.pools]
+    return _whole_numbers(table)
+
+
+def _whole_numbers(value: Any) -> Any:
+    """``value`` with every float that is a whole number (below 2**53, exact) written as an int."""
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def dist_to_dict(dist: Distribution) -> dict[str, Any]:
+    """``{"dist": name, <parameters>}`` of a distribution."""
+    name = _DIST_NAMES[type(dist)]
+    out: dict[str, Any] = {"dist": name}
+    for key, attribute in DISTRIBUTIONS[name][1].items():
+        value = getattr(dist, attribute)
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def _one_or_all(values: tuple) -> Any:
+    """One value if all are equal (as a file would say it), else the list."""
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def _call_type(ct: CallType) -> dict[str, Any]:
+    rates = _one_or_all(ct.rates_per_h)
+    table: dict[str, Any] = {"name": ct.name}
+    table["profile_per_h" if isinstance(rates, list) else "calls_per_h"] = rates
+    table["handle"] = dist_to_dict(ct.handle)
+    table["patience"] = dist_to_dict(ct.patience)
+    if ct.split:
+        table["split"] = {name: frac for name, frac in ct.split}
+    else:
+        table["route"] = list(ct.route)
+    table["overflow_after_s"] = ct.overflow_after_s
+    table["weekday_factors"] = list(ct.weekday_factors)
+    table["daily_cv"] = ct.daily_cv
+    return table
+
+
+def _pool(pool: Pool) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "name": pool.name, "kind": pool.kind, "location": pool.location,
+        "agents": _one_or_all(pool.agents), "shrinkage_frac": pool.shrinkage_frac,
+        "handle_factor": pool.handle_factor, "resolution_frac": pool.resolution_frac,
+        "repeat_after": dist_to_dict(pool.repeat_after),
+        "open_h": list(pool.open_h), "open_days": list(pool.open_days),
+    }
+    if pool.kind == "inhouse":
+        table["wage_per_h"] = pool.wage_per_h
+        table["burden"] = pool.burden
+    elif pool.contract is not None:
+        table["contract"] = contract_to_dict(pool.contract)
+    return table
+
+
+def contract_to_dict(contract: Contract) -> dict[str, Any]:
+    """The ``contract`` table of a BPO pool."""
+    table: dict[str, Any] = {}
+    for f in fields(Contract):
+        value = getattr(contract, f.name)
+        if f.name == "tiers":
+            if value:
+                table["tiers"] = [_tier(t) for t in value]
+        elif f.name == "sla":
+            if value is not None:
+                table["sla"] = _sla(value)
+        else:
+            table[f.name] = value
+    return table
+
+
+def _tier(tier: Tier) -> dict[str, Any]:
+    return {"per_minute": tier.per_minute} | ({} if tier.up_to_min is None else {"up_to_min": tier.up_to_min})
+
+
+def _sla(sla: SLA) -> dict[str, Any]:
+    return {f.name: getattr(sla, f.name) for f in fields(SLA)}
