@@ -304,6 +304,7 @@ def test_fractions_bounded_and_little(q: dict) -> None:
     for name in FRACTIONS:
         assert 0.0 <= getattr(m, name) <= 1.0, name
     assert math.isfinite(m.asa_s) and m.asa_s >= 0.0
+    # Separate float sums of fractions <= 1, each a few roundings of ~1.1e-16: 1e-12 absolute.
     assert m.service_level_frac <= 1 - m.abandon_frac - m.blocked_frac + 1e-12
     # Little: carried load (1 - abandoned - blocked) * A = busy servers; exact in the chain up to
     # the 1e-16 truncated tail and summation roundoff, so 1e-10 relative.
@@ -314,7 +315,8 @@ def test_fractions_bounded_and_little(q: dict) -> None:
 @PROPERTY
 @given(queues(), st.floats(0.0, 100.0))
 def test_monotone_in_servers_and_threshold(q: dict, dt: float) -> None:
-    # Rounding only: slack 1e-12.
+    # Rounding only: each side is its own float computation of fractions <= 1 (roundings of
+    # ~1.1e-16 each), so 1e-12 absolute; for the ASA 1e-12 relative, plus 1e-15 s when it is 0.
     base = queue_metrics(**q)
     later = queue_metrics(**{**q, "threshold_s": q["threshold_s"] + dt})
     assert later.service_level_frac >= base.service_level_frac - 1e-12
@@ -363,6 +365,8 @@ def test_large_pools_stay_finite(patience: float | None, rho: float) -> None:
         assert 0.0 <= getattr(m, name) <= 1.0, name
     assert all(math.isfinite(v) for v in vars(m).values())
     carried = (1 - m.abandon_frac) * m.load_erlangs
+    # Sums over a chain of thousands of states: roundoff up to ~1e4 eps (~1e-12) relative; 1e-9
+    # is kept from before with that headroom (not measured here).
     assert carried == pytest.approx(m.occupancy_frac * 5000, rel=1e-9)
 
 
@@ -374,7 +378,7 @@ def test_single_agent_and_zero_rate() -> None:
     )
     # T = 0: only calls that find a free agent count.
     m0 = queue_metrics(0.1, 30.0, 4, 0.0, mean_patience_s=60.0)
-    assert m0.service_level_frac == pytest.approx(1 - m0.p_wait_frac, rel=1e-14)
+    assert m0.service_level_frac == pytest.approx(1 - m0.p_wait_frac, rel=1e-14)  # a few roundings
 
 
 def test_agents_for_classic_case() -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from builders import calls, pool, replay, scenario
 
-from experiments.pricing import billing_months, reprice_pools
+from experiments.pricing import reprice_pools
+from models.billing import billing_months
 from experiments.run import assemble, reprice
 from models.contracts import Contract
 from models.settings import RunSettings
+
+# Money with a factor not exact in binary (a day is 1/30 month, 0.12 cap, 0.65 ...) carries a few
+# roundings of ~1.1e-16 relative each: 1e-12 relative, where a cent on these amounts is >= 1e-4.
+# Amounts made of integers and dyadic fractions (0.5, 2.5, 5 min) are exact and compared with ==.
+def close(expected: float):
+    return pytest.approx(expected, rel=1e-12, abs=0.0)
+
 
 VENDOR = {"monthly_fee": 300.0, "per_minute": 0.5, "billing_increment_s": 60.0,
           "sla": {"target_frac": 0.9, "threshold_s": 30.0, "credit_frac": 0.01, "cap_frac": 0.12}}
@@ -41,10 +47,10 @@ def test_vendor_invoice_of_one_day_from_the_calls_it_answered():
     result = _priced(scn, calls([0, 1, 200], [61, 120, 1]))
     inv = result.invoices.iloc[0]
     assert inv["billed_min"] == 5.0
-    assert math.isclose(inv["fixed_cost"], 10.0) and math.isclose(inv["usage_cost"], 2.5)
-    assert math.isclose(inv["credit_cost"], -1.5) and math.isclose(inv["invoice_cost"], 11.0)
-    assert math.isclose(inv["sla_frac"], 2 / 3)
-    assert math.isclose(result.runs["vendor_cost"].iloc[0], 11.0)
+    assert inv["fixed_cost"] == close(10.0) and inv["usage_cost"] == 2.5  # 5 * 0.5: exact
+    assert inv["credit_cost"] == close(-1.5) and inv["invoice_cost"] == close(11.0)
+    assert inv["sla_frac"] == 2 / 3  # 2 / 3 in both: the same single rounding
+    assert result.runs["vendor_cost"].iloc[0] == close(11.0)
 
 
 def test_sla_measures_wait_from_the_moment_the_call_reached_the_vendor():
@@ -58,8 +64,10 @@ def test_sla_measures_wait_from_the_moment_the_call_reached_the_vendor():
 
 
 def test_billing_months_are_30_days_from_the_end_of_the_warmup():
-    assert billing_months(0.0, 7 * 86400.0) == [pytest.approx(7 / 30)]
-    assert billing_months(0.0, 45 * 86400.0) == [1.0, pytest.approx(0.5)]
+    # Exact: 604,800 / 2,592,000 is one correctly rounded division of integers, as is 7 / 30 (the
+    # same rational); 1,296,000 / 2,592,000 = 0.5 is dyadic.
+    assert billing_months(0.0, 7 * 86400.0) == [7 / 30]
+    assert billing_months(0.0, 45 * 86400.0) == [1.0, 0.5]
     assert billing_months(86400.0, 31 * 86400.0) == [1.0]
 
 
@@ -80,7 +88,7 @@ def test_repricing_changes_the_money_not_the_calls():
     after = reprice(before, cheaper)
     # 61 s -> 66 s, 10 s -> 12 s = 78 s = 1.3 min at 0.5 = 0.65 (was 3 min at 1.0 = 3.0).
     assert before.runs["vendor_cost"].iloc[0] == 3.0
-    assert math.isclose(after.runs["vendor_cost"].iloc[0], 0.65)
+    assert after.runs["vendor_cost"].iloc[0] == close(0.65)
     assert after.calls.equals(before.calls)
     with pytest.raises(KeyError):
         reprice_pools(scn, nope={"agents": (1,) * 24})

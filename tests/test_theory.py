@@ -209,6 +209,8 @@ def check_replication(case: Case, intervals: pd.DataFrame, calls: pd.DataFrame) 
             + intervals["unfinished_n"])
     check(bool((intervals["offered_n"] == ends).all()),
           "offered != answered + abandoned + blocked + unfinished in some interval")
+    # Busy and staffed seconds are sums of up to a few thousand rounded service segments and
+    # overtime areas per interval: at worst a few thousand eps (1.1e-16) relative, ~4e-13; hence 1e-12.
     check(bool((intervals["busy_s"] <= intervals["staffed_s"] * (1 + 1e-12)).all()), "busy_s > staffed_s")
     check(len(calls) == intervals["offered_n"].sum(), "calls table rows != offered_n")
     outcomes = calls["outcome"].value_counts()
