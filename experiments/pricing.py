@@ -12,24 +12,17 @@ it within ``threshold_s`` of being offered to it (``pool_wait_s``) over all of t
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from models.contracts import BILLING_MONTH_S, invoice, minutes_of
+from models.billing import billing_months
+from models.contracts import invoice, minutes_of
 from models.scenario import Scenario
 
 INVOICE_COLUMNS = ["rep", "pool", "month", "month_frac", "billed_min", "fixed_cost", "usage_cost",
                    "floor_cost", "credit_cost", "invoice_cost", "sla_frac"]
-
-
-def billing_months(warmup_s: float, horizon_s: float) -> list[float]:
-    """Fractions of a 30-day month covered by each billing month of the measured period."""
-    measured = horizon_s - warmup_s
-    n = max(1, math.ceil(measured / BILLING_MONTH_S - 1e-9))
-    return [min(1.0, (measured - m * BILLING_MONTH_S) / BILLING_MONTH_S) for m in range(n)]
 
 
 def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, horizon_s: float) -> pd.DataFrame:

@@ -14,7 +14,7 @@ many contracts:
 
 Units: handle times in seconds, quantities of billed time in minutes, prices in the scenario's one
 currency (``_cost`` columns), fractions in 0..1 (never percent). A billing month is 30 simulated
-days (:data:`BILLING_MONTH_S`); a horizon shorter than that is priced pro rata (``month_frac``).
+days (:data:`models.billing.BILLING_MONTH_S`); a horizon shorter than that is priced pro rata (``month_frac``).
 
 Contracts are not validated on construction, so that a loader can report every problem at once with
 :func:`validate_contract`; :func:`billed_minutes` and :func:`invoice` refuse (``ValueError``) a
@@ -30,6 +30,8 @@ from typing import TypeGuard
 
 import numpy as np
 
+from models.billing import BILLING_MONTH_S
+
 __all__ = [
     "BILLING_MONTH_S",
     "SLA",
@@ -40,9 +42,6 @@ __all__ = [
     "invoice",
     "validate_contract",
 ]
-
-BILLING_MONTH_S: float = 30 * 86400.0
-"""Length of one billing month in simulated seconds (30 days)."""
 
 _REL_EPS: float = 1e-9
 """Relative tolerance for float noise: a call whose handle time exceeds a whole number of billing

@@ -11,25 +11,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.contracts import BILLING_MONTH_S, billed_increments
+from models.billing import month_count, month_of
+from models.contracts import billed_increments
 from models.scenario import Scenario
 from sim.outcomes import ABANDONED, ANSWERED
 
 USAGE_COLUMNS = ["rep", "pool", "month", "answered_n", "billed_increments_n", "sla_offered_n", "sla_met_n"]
 
 
-def n_months(warmup_s: float, horizon_s: float) -> int:
-    """Billing months in the measured period [warmup_s, horizon_s)."""
-    return max(1, int(np.ceil((horizon_s - warmup_s) / BILLING_MONTH_S - 1e-9)))
-
-
 def usage_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: float,
                  horizon_s: float) -> np.ndarray:
     """Counts of shape (pools, months, 4): answered, billing increments, SLA offered, SLA met."""
-    months = n_months(warmup_s, horizon_s)
+    months = month_count(warmup_s, horizon_s)
     out = np.zeros((len(scenario.pools), months, 4))
     keep = arrays["arrival_s"] >= warmup_s
-    month = np.minimum(((arrays["arrival_s"][keep] - warmup_s) // BILLING_MONTH_S).astype(np.int64), months - 1)
+    month = month_of(arrays["arrival_s"][keep], warmup_s, months)
     outcome, pool, last = arrays["outcome"][keep], arrays["pool"][keep], arrays["last_pool"][keep]
     for p, spec in enumerate(scenario.pools):
         if spec.contract is None:
