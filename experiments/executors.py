@@ -100,6 +100,27 @@ def _exit_with(pid: int) -> None:
     threading.Thread(target=_watch, args=(pid,), name="bposim-watch-parent", daemon=True).start()
 
 
+def _start_forkserver() -> None:
+    """Start multiprocessing's forkserver (once per process) with SIGINT ignored.
+
+    An ignored signal stays ignored across fork and exec, and Python then installs no
+    KeyboardInterrupt handler: the forkserver, the resource tracker it needs and every worker it
+    forks ignore Ctrl-C from their first instruction, so a Ctrl-C while they start (the forkserver
+    imports pandas and SciPy first) prints no traceback of theirs; the main process stops them.
+    This process ignores SIGINT only while the forkserver is forked and exec'd (about a
+    millisecond; a Ctrl-C exactly then is lost, press it again).
+    """
+    from multiprocessing import forkserver
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        forkserver.ensure_running()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 class _RemoteTraceback(Exception):
     """The traceback of an exception raised in a worker (shown as the ``__cause__`` of the exception)."""
 
@@ -114,12 +135,10 @@ class _RemoteTraceback(Exception):
 def _serve(tasks: Connection, results: Connection, parent: int) -> None:
     """A pool worker: receive ``(fn, args)`` on ``tasks``, send ``(True, result)`` or ``(False, exception,
     traceback)`` on ``results``, until the main process closes its end of ``tasks`` (or sends None)."""
-    # Ctrl-C reaches the whole process group; stopping the workers is the main process's job. SIGINT
-    # was blocked since before this process was forked (see ProcessExecutor._start): ignore it, then
-    # unblock it, so a Ctrl-C that came in between is dropped, and never a traceback from here.
+    # Ctrl-C reaches the whole process group; stopping the workers is the main process's job. A
+    # worker forked by the forkserver ignores SIGINT from its birth (see _start_forkserver); with
+    # "spawn" (Windows) it does from here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _exit_with(parent)
     while True:
         try:
@@ -180,29 +199,20 @@ class ProcessExecutor(Executor):
         if "forkserver" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
+            _start_forkserver()
         else:  # Windows
             context = multiprocessing.get_context("spawn")
-        # SIGINT stays blocked while the forkserver and the workers start (both inherit the blocked
-        # mask): a Ctrl-C then waits until the worker ignores it, and reaches this process once
-        # the workers are registered here, to be stopped.
-        masked = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-        if masked:
-            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            while len(self._workers) < wanted:
-                task_reader, task_writer = context.Pipe(duplex=False)
-                result_reader, result_writer = context.Pipe(duplex=False)
-                process = context.Process(target=_serve, args=(task_reader, result_writer, os.getpid()),
-                                          daemon=True, name=f"bposim-worker-{len(self._workers) + 1}")
-                try:
-                    process.start()
-                finally:  # the worker holds the only other ends: its death is end-of-file (or EPIPE) here
-                    task_reader.close()
-                    result_writer.close()
-                self._workers.append(_Worker(process, task_writer, result_reader))
-        finally:
-            if masked:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        while len(self._workers) < wanted:
+            task_reader, task_writer = context.Pipe(duplex=False)
+            result_reader, result_writer = context.Pipe(duplex=False)
+            process = context.Process(target=_serve, args=(task_reader, result_writer, os.getpid()),
+                                      daemon=True, name=f"bposim-worker-{len(self._workers) + 1}")
+            try:
+                process.start()
+            finally:  # the worker holds the only other ends: its death is end-of-file (or EPIPE) here
+                task_reader.close()
+                result_writer.close()
+            self._workers.append(_Worker(process, task_writer, result_reader))
         return self._workers
 
     def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:

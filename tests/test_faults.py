@@ -428,10 +428,8 @@ def test_a_sweep_killed_while_writing_its_manifest_can_be_run_again(reference, t
 
 @needs_proc
 def test_ctrl_c_stops_a_sweep_with_one_line_and_it_resumes(reference, tmp_path, capsys):
-    """Ctrl-C in a terminal: SIGINT to the whole foreground job. In-process (--jobs 1): with a pool of
-    processes the command still hangs after 'bposim: interrupted' in about 1 run in 10 (a worker or
-    the pool's manager thread stays blocked and the exit waits for it), a race that no strict test
-    can pin down; see docs/robustness.md."""
+    """Ctrl-C in a terminal: SIGINT to the whole foreground job; here in-process (--jobs 1), see
+    test_ctrl_c_on_a_process_pool_never_hangs for a pool of processes."""
     sweep, ref = reference
     out = tmp_path / "out"
     cli = Cli(tmp_path, "ctrl-c", "sweep", sweep, "--jobs", "1", "--out", out, group=True)
@@ -450,6 +448,79 @@ def test_ctrl_c_stops_a_sweep_with_one_line_and_it_resumes(reference, tmp_path, 
     stdout, stderr = capsys.readouterr()
     assert stderr == "" and f"{TOTAL - done} task(s) computed on 1 process (in-process), {done} loaded" in stdout
     assert_same_results(out, ref)
+
+
+#: the seed of the Ctrl-C moments of the pool test (a failure names the trial and its moment).
+CTRL_C_SEED = 20250301
+CTRL_C_TRIALS = 20
+#: An interrupted sweep normally ends within about a second of Ctrl-C (its workers are killed, not
+#: waited for). Waiting 30 s, some 30 times that, leaves room for a loaded 2-core machine; a command
+#: still running then is hung (the hang this guards against never ended by itself).
+INTERRUPTED_S = 30
+
+
+def ctrl_c_moments(rng: random.Random) -> list[tuple[int, float]]:
+    """(tasks done, then seconds) of each trial: a quarter while the pool starts (0 tasks done: from
+    the moment manifest.json exists, up to 1.5 s later), the others after 1 to TOTAL - 6 finished
+    tasks plus up to 0.1 s (so the sweep, which has 6 tasks and its final tables left, is still
+    running)."""
+    return [(0, rng.uniform(0, 1.5)) if t % 4 == 0 else (rng.randint(1, TOTAL - 6), rng.uniform(0, 0.1))
+            for t in range(CTRL_C_TRIALS)]
+
+
+@pytest.mark.slow
+@needs_proc
+@pytest.mark.xfail(strict=False, reason="known: now and then the Ctrl-C is lost and the sweep ends normally "
+                   "(exit 0); seen once in about 40 trials, cause not found yet (see docs/robustness.md)")
+def test_ctrl_c_on_a_process_pool_never_hangs(reference, tmp_path, capsys):
+    """Ctrl-C (SIGINT to the whole job, workers included) during `bposim sweep --jobs 2`, 20 times at
+    moments drawn by a seeded RNG, from the pool's start to the last tasks: each run ends at once
+    with 'bposim: interrupted' alone and exit status 130, no worker process outlives it, no task is
+    left marked done with a damaged file; the last folder resumes to the uninterrupted tables.
+
+    A Ctrl-C that lands inside the atomic write of a task file, between the creation of its
+    temporary file and the guarded write (experiments/storage.py), leaves that temporary file in
+    the task's folder; the task has no done.json, so it is computed again on resume, and saving it
+    removes the leftover. Such folders are resumed too, and checked clean."""
+    sweep, ref = reference
+    plan = ctrl_c_moments(random.Random(CTRL_C_SEED))
+    resumed: list[Path] = []
+    for trial, (tasks, delay) in enumerate(plan):
+        out = tmp_path / f"out{trial}"
+        what = f"trial {trial}: Ctrl-C {delay:.3f} s after {tasks} task(s) done; plan {plan}"
+        cli = Cli(tmp_path, f"ctrl-c-{trial}", "sweep", sweep, "--jobs", "2", "--out", out, group=True)
+        family: set[int] = set()
+        try:
+            if tasks:
+                wait_for(lambda: count_done(out) >= tasks or cli.proc.poll() is not None, f"{tasks} tasks done")
+            else:
+                wait_for(lambda: (out / "manifest.json").exists() or cli.proc.poll() is not None, "the manifest")
+            time.sleep(delay)
+            assert cli.proc.poll() is None, f"{what}: the sweep ended before its Ctrl-C: {cli.stderr_path.read_text()}"
+            family = descendants(cli.pid)
+            os.killpg(cli.pid, signal.SIGINT)
+            deadline = time.monotonic() + INTERRUPTED_S
+            while cli.proc.poll() is None and time.monotonic() < deadline:
+                family |= descendants(cli.pid)  # workers started after the signal count too
+                time.sleep(0.005)
+            assert cli.proc.poll() is not None, f"{what}: hung (still running {INTERRUPTED_S} s after Ctrl-C)"
+            code, stdout, stderr = cli.wait()
+        finally:
+            cli.stop()
+        assert (code, stderr) == (130, "bposim: interrupted\n"), what
+        assert not wait_gone(family), f"{what}: processes outlived the interrupted sweep"
+        assert broken_done_tasks(out) == [], what
+        if temp_files(out):  # Ctrl-C inside an atomic write (see the docstring): only in unfinished tasks
+            assert all(not (p.parent / "done.json").exists() for p in temp_files(out)), what
+            resumed.append(out)
+    # the last folder, and every folder where Ctrl-C left a temporary file, resume to the same tables
+    for out in dict.fromkeys([*resumed, out]):
+        done = count_done(out)
+        assert main(["sweep", str(sweep), "--jobs", "1", "--out", str(out)]) == 0
+        stdout, stderr = capsys.readouterr()
+        assert stderr == "" and f"{TOTAL - done} task(s) computed on 1 process (in-process), {done} loaded" in stdout
+        assert temp_files(out) == []
+        assert_same_results(out, ref)
 
 
 #: A sweep stopped by a dead worker normally ends within about 2 s of the kill (the other worker is
