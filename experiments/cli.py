@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -206,7 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; user mistakes end with one line on stderr and exit status 2."""
     try:
         args = _parser().parse_args(argv)
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader gone early (bposim erlang | head) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # Whoever read the output stopped reading: end quietly. Stdout goes to /dev/null so that
+        # the interpreter's last flush does not complain about the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (ScenarioError, OutputError, UsageError, StoreMismatchError, ExecutorError) as exc:
         print(f"bposim: error: {exc}", file=sys.stderr)
         return 2
