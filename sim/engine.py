@@ -1,7 +1,8 @@
 """The SimPy engine of one replication: arrivals, queues, agents, abandonment, repeats.
 
-Everything happens on SimPy's event calendar (``env._queue``, ordered by time, priority and
-event id), but speed matters, so the engine:
+Everything happens on SimPy's event calendar (ordered by time, priority and event id; reached
+through sim/calendar.py, the one module that knows its private layout), but speed matters, so the
+engine:
 
 - schedules slim events with one callback instead of running one process per call;
 - processes an arrival without a heap round trip when it is due before anything else on the
@@ -16,17 +17,15 @@ from __future__ import annotations
 
 import heapq
 import math
-from array import array
 from collections import deque
 from collections.abc import Iterator
 
 import numpy as np
-import simpy
-from simpy.core import NORMAL
 
 from models.scenario import Scenario
 from sim import streams
 from sim.arrivals import FirstContacts
+from sim.calendar import Calendar, Tick
 from sim.callstore import COLUMNS, CallStore
 from sim.recorder import Aggregates
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED, WAITING
@@ -34,18 +33,6 @@ from sim.routing import WEEK_S, build_routing
 from sim.staffing import StaffedTime, schedule_matrix
 
 REFILL = 1024
-_push = heapq.heappush
-
-
-class _Tick:
-    """A slim SimPy event: already triggered, one callback, an integer value (a call id)."""
-
-    __slots__ = ("callbacks", "_value")
-    _ok = True
-
-    def __init__(self, callbacks: list, value) -> None:
-        self.callbacks = callbacks  # shared: SimPy only reads an event's list, then drops it
-        self._value = value
 
 
 class _Draws:
@@ -67,7 +54,8 @@ class Engine:
     def __init__(self, scenario: Scenario, days: Iterator[FirstContacts], seed: int, rep: int,
                  horizon_s: float, drain_s: float, aggregates: Aggregates | None = None) -> None:
         """``aggregates``: if given, settled calls are summed into it and dropped as the run goes."""
-        self.env = simpy.Environment()
+        self.calendar = Calendar()
+        self.env = self.calendar.env
         self.scenario, self.horizon_s, self.end_s = scenario, horizon_s, horizon_s + drain_s
         self.interval_s = scenario.interval_s
         self.per_day = scenario.intervals_per_day
@@ -118,8 +106,7 @@ class Engine:
     # ------------------------------------------------------------ scheduling
 
     def _schedule(self, delay: float, callback, value: int) -> None:
-        env = self.env
-        _push(env._queue, (env._now + delay, NORMAL, next(env._eid), _Tick([callback], value)))
+        self.calendar.at(self.env.now + delay, [callback], value)
 
     def run(self) -> float:
         """Simulate until the system empties after the horizon, or the drain limit; returns the end time."""
@@ -134,11 +121,11 @@ class Engine:
 
     # ------------------------------------------------------------ arrivals and routing
 
-    def _on_first_arrival(self, event: _Tick) -> None:
+    def _on_first_arrival(self, event: Tick) -> None:
         """Admit first contact ``c``, then the following ones that are due before anything else."""
         c = event._value
-        env, arrival, admit = self.env, self.arrival, self._admit
-        calendar = env._queue
+        arrival, admit, calendar = self.arrival, self._admit, self.calendar
+        next_time, advance = calendar.next_time, calendar.advance
         while True:
             admit(c)
             c += 1
@@ -147,17 +134,17 @@ class Engine:
                 if c < 0:
                     return
             t = arrival[c]
-            if calendar[0][0] <= t:
-                _push(calendar, (t, NORMAL, next(env._eid), _Tick(self._arrival_cb, c)))
+            if next_time() <= t:
+                calendar.at(t, self._arrival_cb, c)
                 return
-            env._now = t
+            advance(t)
 
-    def _on_repeat_arrival(self, event: _Tick) -> None:
+    def _on_repeat_arrival(self, event: Tick) -> None:
         """A repeat call arrives: it gets its row (and id) now."""
-        self._admit(self.store.append_repeat(self.env._now, *event._value))
+        self._admit(self.store.append_repeat(self.env.now, *event._value))
 
     def _admit(self, c: int) -> None:
-        now = self.env._now
+        now = self.env.now
         ct = self.ctype[c]
         stages = self.static_stages[ct]
         if stages is None:
@@ -201,11 +188,11 @@ class Engine:
                 self._abandon(c)
         return self.n_waiting + sum(self.busy)
 
-    def _on_overflow(self, event: _Tick) -> None:
+    def _on_overflow(self, event: Tick) -> None:
         c = event._value
         if self.outcome[c] != WAITING:
             return
-        now = self.env._now
+        now = self.env.now
         stages, k = self.pending[c]
         p = stages[k]
         if self.busy[p] < self.cap[p]:
@@ -226,8 +213,7 @@ class Engine:
         self.outcome[c] = ANSWERED
         self.pool[c] = p
         self.start[c] = now
-        env = self.env
-        _push(env._queue, (now + self.base[c] * self.factor[p], NORMAL, next(env._eid), _Tick(self._done_cb, c)))
+        self.calendar.at(now + self.base[c] * self.factor[p], self._done_cb, c)
 
     def _take_waiting(self, c: int, p: int, now: float) -> None:
         """Start serving the waiting call ``c`` at pool ``p``."""
@@ -246,10 +232,10 @@ class Engine:
         if self.lines is not None:
             self.n_waiting -= 1
 
-    def _on_done(self, event: _Tick) -> None:
+    def _on_done(self, event: Tick) -> None:
         c = event._value
         p = self.pool[c]
-        now = self.env._now
+        now = self.env.now
         busy = self.busy[p] - 1
         self.busy[p] = busy
         if self.u_res[c] >= self.resolution[p]:
@@ -278,14 +264,13 @@ class Engine:
         ctype = self.ctype[c]
         handle, patience, split, resolve = self.repeat_draws[ctype]
         call = (ctype, handle.next(), now + delay + patience.next(), split.next(), resolve.next())
-        env = self.env
-        _push(env._queue, (now + delay, NORMAL, next(env._eid), _Tick([self._on_repeat_arrival], call)))
+        self.calendar.at(now + delay, [self._on_repeat_arrival], call)
 
     # ------------------------------------------------------------ staffing
 
-    def _on_interval(self, event: _Tick) -> None:
+    def _on_interval(self, event: Tick) -> None:
         k = event._value
-        now = self.env._now
+        now = self.env.now
         index = k if k < self.available.shape[1] else k % (7 * self.per_day)
         for p in range(len(self.cap)):
             self.staffed.close_interval(p, k - 1, now, self.cap[p])
@@ -326,7 +311,7 @@ class Engine:
         do later). Ids of dropped calls are never used again; the live ones move to the front, so
         the ids held by queues, the calendar and the deadline heap are shifted by the same amount.
         """
-        now, store = self.env._now, self.store
+        now, store = self.env.now, self.store
         outcome = np.frombuffer(store.outcome, dtype=np.int8)
         expired = (outcome == WAITING) & (np.frombuffer(store.deadline) <= now)
         outcome[expired] = ABANDONED
@@ -349,6 +334,6 @@ class Engine:
         self.deadlines = [(t, c - n) for t, c in self.deadlines if c >= n]
         heapq.heapify(self.deadlines)
         holds_id = (Engine._on_first_arrival, Engine._on_overflow, Engine._on_done)
-        for _, _, _, event in self.env._queue:
-            if type(event) is _Tick and event.callbacks[0].__func__ in holds_id:
+        for event in self.calendar.ticks():
+            if event.callbacks[0].__func__ in holds_id:
                 event._value -= n
