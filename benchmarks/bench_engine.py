@@ -49,7 +49,7 @@ def _bposim(n_calls: int, seed: int, keep_calls: bool) -> dict[str, float]:
 
 def child(model: str, n_calls: int, seed: int, keep_calls: bool) -> None:
     """Run one model once and print a JSON line: calls/s, memory, outputs."""
-    import yardstick  # noqa: F401  (imports before the baseline memory reading)
+    import yardstick
 
     import sim.replication  # noqa: F401
     base = _rss_mib()

@@ -6,11 +6,15 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-
+from typing import TYPE_CHECKING, Any
 
 from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
+
+if TYPE_CHECKING:
+    from models.settings import RunSettings
 
 # The commands import what they need when they run: `bposim check` or `--help` need not load
 # pandas, SciPy or Dask, and worker processes that import this module start quickly.
@@ -62,6 +66,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--jobs", type=_positive_int, help="local worker processes (default: all cores; 1 = in-process)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://host:8786)")
     where.add_argument("--dask-local", action="store_true", help="run on a local Dask cluster (2 worker processes)")
+    sweep.add_argument("--dask-timeout", type=_number, default=60.0, metavar="S",
+                       help="with Dask: give up if no worker has joined after S seconds (default 60)")
     sweep.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
     sweep.add_argument("--out", type=Path, required=True, help="folder for task files and result tables")
 
@@ -75,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, default=12345, help="root seed (default 12345)")
     run.add_argument("--days", type=_number, default=7.0, help="horizon in days (default 7)")
     run.add_argument("--warmup-h", type=_number, default=0.0, help="warm-up hours not counted (default 0)")
+    run.add_argument("--jobs", type=_positive_int, help="local worker processes (default: all cores; 1 = in-process)")
     run.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
     run.add_argument("--out", type=Path, help="folder for the result tables")
     _add_sweep(sub)
@@ -97,70 +104,77 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from experiments.meta import build_meta
-    from experiments.output import format_summary, write_result
-    from experiments.run import run_scenario
-    from models.loading import load_scenario
-    from models.settings import RunSettings
-    from sim.replication import check_settings
+def _settings_or_usage_error(make: Callable[[], RunSettings], points: Sequence[Any]) -> RunSettings:
+    """Run settings that fit every point, or a UsageError naming the setting (one line)."""
+    from experiments.running.tasks import check_points
 
-    scenario = load_scenario(args.scenario)
-    settings = RunSettings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
-                           keep_calls=not args.no_calls)
     try:
-        check_settings(scenario, settings)
+        settings = make()
+        check_points(points, settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    result = run_scenario(scenario, settings)
-    result.meta = build_meta([scenario], settings)
-    print(format_summary(result))
+    return settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from experiments.results.folder import write_results
+    from experiments.results.runner import as_points, run
+    from experiments.results.text import format_pools
+    from experiments.running.executors import make_executor
+    from experiments.running.files import ensure_writable
+    from models.loading import load_scenario
+    from models.settings import RunSettings
+
+    scenario = load_scenario(args.scenario)
+    settings = _settings_or_usage_error(lambda: RunSettings(
+        reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h, keep_calls=not args.no_calls),
+        as_points(scenario))
     if args.out is not None:
-        write_result(result, args.out)
+        ensure_writable(args.out)  # before simulating: a bad folder costs nothing
+    with make_executor(args.jobs, tasks=settings.reps) as executor:
+        result = run(scenario, settings, executor=executor)
+    print(format_pools(result))
+    if args.out is not None:
+        write_results(result, args.out)
         print(f"\nTables written to {args.out}/")
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from experiments.executors import make_executor
-    from experiments.experiment import run_experiment
-    from experiments.output import format_sweep_summary
-    from experiments.sweep import load_sweep
-    from sim.replication import check_settings
+    from experiments.results.runner import run
+    from experiments.results.text import format_scenarios
+    from experiments.running.executors import make_executor
+    from experiments.study.sweep_file import load_sweep
 
     sweep = load_sweep(args.sweep)
-    try:
-        settings = sweep.settings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
-                                  keep_calls=False if args.no_calls else None)
-        for point in sweep.points:
-            check_settings(point.scenario, settings)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    with make_executor(args.jobs, args.scheduler, args.dask_local) as executor:
-        result = run_experiment(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
+    settings = _settings_or_usage_error(lambda: sweep.settings(
+        reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
+        keep_calls=False if args.no_calls else None), sweep.points)
+    with make_executor(args.jobs, args.scheduler, args.dask_local, dask_timeout_s=args.dask_timeout) as executor:
+        result = run(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
     tasks = result.meta["tasks"]
     for sid, rep, reason in tasks["recomputed"]:
         print(f"bposim: warning: {sid} rep {rep}: {reason}; recomputed", file=sys.stderr)
-    print(format_sweep_summary(result, sweep.name))
+    print(format_scenarios(result, sweep.name))
     print(f"\n{tasks['computed']} task(s) computed on {tasks['executor']}, {tasks['loaded']} loaded; "
           f"tables written to {args.out}/")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from experiments.executors import make_executor
-    from experiments.experiment import run_experiment
-    from experiments.reading import read_results
-    from experiments.report import write_report
-    from experiments.sweep import load_sweep
+    from experiments.report.page import write_report
+    from experiments.results.folder import read_results
+    from experiments.results.runner import run
+    from experiments.running.executors import make_executor
+    from experiments.study.sweep_file import load_sweep
 
     folder = args.source
     if folder.suffix == ".toml":
         sweep = load_sweep(folder)
         folder = args.results or Path("outputs") / folder.stem
-        settings = sweep.settings(keep_calls=False)
-        with make_executor(args.jobs, None, False) as executor:
-            run_experiment(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
+        settings = _settings_or_usage_error(lambda: sweep.settings(keep_calls=False), sweep.points)
+        with make_executor(args.jobs) as executor:
+            run(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
     path = write_report(read_results(folder), args.out)
     print(f"Report written to {path}")
     return 0

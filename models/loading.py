@@ -7,8 +7,8 @@ Rates per hour in files become the model's units here, once.
 
 from __future__ import annotations
 
-import difflib
 import csv
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any

@@ -30,7 +30,7 @@ _push = heapq.heappush
 class Tick:
     """A slim SimPy event: already triggered, one callback list, any value (e.g. a call id)."""
 
-    __slots__ = ("callbacks", "_value")
+    __slots__ = ("_value", "callbacks")
     _ok = True
 
     def __init__(self, callbacks: list[Callable[[Tick], None]], value: Any) -> None:
@@ -49,7 +49,7 @@ class Calendar:
         env: the SimPy environment (run it with ``env.run``; read the time with ``env.now``).
     """
 
-    __slots__ = ("env", "_heap", "at")
+    __slots__ = ("_heap", "at", "env")
 
     def __init__(self) -> None:
         self.env = simpy.Environment()

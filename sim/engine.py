@@ -27,8 +27,8 @@ from sim import streams
 from sim.arrivals import FirstContacts
 from sim.calendar import Calendar, Tick
 from sim.callstore import COLUMNS, CallStore
-from sim.recorder import Aggregates
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED, WAITING
+from sim.recorder import Aggregates
 from sim.routing import WEEK_S, build_routing
 from sim.staffing import StaffedTime, schedule_matrix
 

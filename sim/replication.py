@@ -52,9 +52,13 @@ def check_settings(scenario: Scenario, settings: RunSettings) -> None:
         raise ValueError(f"drain_h: must be a finite number >= 0, got {settings.drain_h:g}")
 
 
-def simulate(scenario: Scenario, settings: RunSettings, rep: int) -> Replication:
-    """Run replication ``rep`` of ``scenario`` with the root seed of ``settings``."""
-    check_settings(scenario, settings)
+def simulate(scenario: Scenario, settings: RunSettings, rep: int, check: bool = True) -> Replication:
+    """Run replication ``rep`` of ``scenario`` with the root seed of ``settings``.
+
+    ``check=False`` skips :func:`check_settings` (a caller that checked once for many tasks).
+    """
+    if check:
+        check_settings(scenario, settings)
     return _run(scenario, settings, rep, first_contact_days(scenario, settings.seed, rep, settings.horizon_s))
 
 

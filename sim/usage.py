@@ -3,7 +3,7 @@
 Per (pool, month): answered calls, billing increments of their handle times (under the pool's own
 contract's increment), and the two counts of the pool's SLA service level: calls last offered to
 the pool that were answered or abandoned, and those of them answered within the SLA threshold of
-reaching the pool. Pricing (experiments/pricing.py) turns these into invoices.
+reaching the pool. Pricing (experiments/results/pricing.py) turns these into invoices.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from builders import calls, log, pool, replay, scenario
 
-from experiments import store as store_module
-from experiments.run import assemble
-from experiments.store import DONE, ResultStore
-from experiments.sweep import expand
+from experiments.results.runner import assemble
+from experiments.running import store as store_module
+from experiments.running.store import DONE, ResultStore
+from experiments.study.points import expand
 from models.settings import RunSettings
 from sim.replication import simulate_calls
 
@@ -60,7 +60,7 @@ def test_service_level_divides_by_offered_calls_not_answered_ones():
     rep = replay(scn, first)
     assert log(rep, "call_id", "outcome", "wait_s") == [
         (0, "answered", 0.0), (1, "abandoned", 30.0), (2, "answered", 10.0), (3, "answered", 105.0)]
-    result = assemble(scn, RunSettings(reps=1, days=1.0), [rep])
+    result = assemble(scn, RunSettings(reps=1, days=1.0), [[rep]])
     assert result.runs["sl_frac"].tolist() == [0.5]
     assert result.pool_runs["sl_frac"].tolist() == [0.5]
     assert result.runs["abandon_frac"].tolist() == [0.25]
@@ -150,7 +150,7 @@ def test_calls_arriving_during_the_warm_up_are_not_billed():
     rep = simulate_calls(scn, settings, 0, first)
     usage = rep.usage.iloc[0]
     assert (usage["answered_n"], usage["billed_increments_n"]) == (2, 3)
-    invoices = assemble(scn, settings, [rep]).invoices
+    invoices = assemble(scn, settings, [[rep]]).invoices
     assert invoices["billed_min"].tolist() == [3.0]
     assert invoices["usage_cost"].tolist() == [3.0]
 

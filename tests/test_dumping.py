@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from builders import pool, scenario
 
-from experiments.pricing import reprice_pools
-from experiments.sweep import expand
+from experiments.results.pricing import reprice_pools
+from experiments.study.points import expand
 from models.contracts import Contract
 from models.dumping import scenario_to_dict
 from models.loading import load_scenario, scenario_from_dict

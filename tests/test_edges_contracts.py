@@ -7,12 +7,9 @@ are exact, and of numbers exact too unless a comment gives the tolerance and why
 from __future__ import annotations
 
 import pytest
-
 from builders import pool, scenario
-try:
-    from experiments.pricing import reprice_pools
-except ImportError:  # the module is being moved to experiments/results/ by other work
-    from experiments.results.pricing import reprice_pools
+
+from experiments.results.pricing import reprice_pools
 from models.contracts import SLA, Contract, Tier, _num_text
 from models.fields import ScenarioError, Table, _kind
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from builders import pool, scenario
+
 from sim.usage import USAGE_COLUMNS, usage_from_calls
 
 SLA = {"target_frac": 0.8, "threshold_s": 20.0, "credit_frac": 0.01}

@@ -339,7 +339,7 @@ def test_agents_for_service_level_is_minimal(q: dict) -> None:
         c = agents_for_service_level(target_frac=target, **kwargs)
     except ValueError:
         assume(False)
-    sl = lambda n: queue_metrics(servers=n, **kwargs).service_level_frac  # noqa: E731
+    sl = lambda n: queue_metrics(servers=n, **kwargs).service_level_frac
     assert sl(c) >= target
     if c > 1 and (
         q["mean_patience_s"] is not None

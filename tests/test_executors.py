@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
-from experiments.experiment import TABLES, run_experiment
-from experiments.sweep import expand
+from experiments.results.runner import run
+from experiments.results.tables import TABLES
+from experiments.running.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
+from experiments.study.points import expand
 from models.loading import load_scenario
 from models.settings import RunSettings
 
@@ -53,7 +54,7 @@ def assert_same_tables(a, b) -> None:
 def serial():
     pts = points()
     assert len(pts) * SETTINGS.reps >= 40
-    return run_experiment(pts, SETTINGS, executor=SerialExecutor())
+    return run(pts, SETTINGS, executor=SerialExecutor())
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +78,13 @@ def test_serial_tables_are_complete(serial):
 
 def test_process_pool_gives_identical_tables(serial):
     with ProcessExecutor(2) as executor:
-        result = run_experiment(points(), SETTINGS, executor=executor)
+        result = run(points(), SETTINGS, executor=executor)
     assert_same_tables(serial, result)
 
 
 def test_dask_cluster_gives_identical_tables(serial, dask_cluster):
     with DaskExecutor(dask_cluster.scheduler_address) as executor:
-        result = run_experiment(points(), SETTINGS, executor=executor)
+        result = run(points(), SETTINGS, executor=executor)
     assert_same_tables(serial, result)
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.experiment import TABLES
+from experiments.results.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "experiments" / "scenarios"

@@ -200,8 +200,10 @@ def test_more_agents_do_not_raise_the_mean_wait(scn, seed):
           suppress_health_check=[HealthCheck.too_slow])
 @given(scn=small_scenarios(), seed=st.integers(0, 2**16))
 def test_prices_are_never_negative_and_invoices_add_up(scn, seed):
-    from experiments.run import run_scenario
-    result = run_scenario(scn, RunSettings(reps=2, seed=seed, days=2.0))
+    from experiments.results.runner import run
+    from experiments.running.executors import SerialExecutor
+
+    result = run(scn, RunSettings(reps=2, seed=seed, days=2.0), executor=SerialExecutor())
     inv = result.invoices
     lines = inv["fixed_cost"] + inv["usage_cost"] + inv["floor_cost"] + inv["credit_cost"]
     np.testing.assert_array_equal(inv["invoice_cost"], lines)  # exact: the same sum in the same order

@@ -10,24 +10,24 @@ import math
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
-from experiments import plots  # noqa: E402
-from experiments.meta import build_meta  # noqa: E402
-from experiments.run import run_scenario  # noqa: E402
+from experiments.report import plots
+from experiments.results.runner import run
+from experiments.running.executors import SerialExecutor
+from experiments.study.points import SweepPoint
 from models.dumping import scenario_to_dict
-from models.loading import load_scenario, scenario_from_dict  # noqa: E402
-from models.settings import RunSettings  # noqa: E402
+from models.loading import load_scenario, scenario_from_dict
+from models.settings import RunSettings
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
 VOLUME = "demand.support.calls_per_h"
@@ -37,7 +37,6 @@ OPTIONS = {"all-inhouse": ("all_inhouse.toml", "inhouse", (4, 6)),
            "offshore-bpo": ("offshore_bpo.toml", "offshore", (4, 5))}
 AGENTS = [f"pools.{pool}.agents" for _, pool, _ in OPTIONS.values()]
 VOLUMES = (10.0, 20.0, 30.0)
-TABLES = ("summary", "runs", "pool_runs", "intervals", "invoices")
 
 
 def _variant(option: str, volume: float, agents: int):
@@ -52,25 +51,19 @@ def _variant(option: str, volume: float, agents: int):
 
 @functools.lru_cache(maxsize=1)
 def experiment_tables() -> dict:
-    """A small real experiment (3 options x 3 volumes x 2 staffing levels, 3 reps of 1 day), in the
-    tidy form of ExperimentResult: tables with ``scenario_id``, ``option`` and parameter columns,
-    plus points, settings and meta. Shared by the tests: treat as read-only."""
+    """A small real experiment (3 options x 3 volumes x 2 staffing levels, 3 reps of 1 day): its
+    Result (``result``), its tables by name (``summary`` included), points and meta. Shared by the
+    tests: treat as read-only."""
     settings = RunSettings(reps=3, days=1)
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     points = []
     for option, (_, pool, agent_values) in OPTIONS.items():
         for volume, agents in itertools.product(VOLUMES, agent_values):
-            scenario = _variant(option, volume, agents)
-            result = run_scenario(scenario, settings)
             sid = f"{option}-{len(points):02d}"
             params = {VOLUME: volume, f"pools.{pool}.agents": agents}
-            for name in TABLES:
-                frame = result.summary() if name == "summary" else getattr(result, name)
-                parts[name].append(frame.assign(scenario_id=sid, option=option, **params))
-            points.append(SimpleNamespace(scenario_id=sid, option=option, scenario=scenario, params=params))
-    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
-    meta = build_meta([p.scenario for p in points], settings)
-    return tables | {"points": points, "settings": settings, "meta": meta}
+            points.append(SweepPoint(sid, option, _variant(option, volume, agents), params))
+    result = run(points, settings, executor=SerialExecutor(), progress=False)
+    return result.tables | {"summary": result.summary(), "points": result.points, "meta": result.meta,
+                            "result": result}
 
 
 @pytest.fixture(autouse=True)
@@ -380,7 +373,7 @@ def test_plots_draw_on_the_axes_given_without_pyplot(tables):
 
 def test_importing_plots_has_no_side_effects():
     # rcParams.copy(), not dict(rcParams): reading the "backend" key would itself import pyplot
-    code = ("import matplotlib, sys; before = matplotlib.rcParams.copy(); import experiments.plots; "
+    code = ("import matplotlib, sys; before = matplotlib.rcParams.copy(); import experiments.report.plots; "
             "print('matplotlib.pyplot' in sys.modules, matplotlib.rcParams.copy() == before)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

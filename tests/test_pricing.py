@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from builders import calls, pool, replay, scenario
 
-from experiments.pricing import reprice_pools
+from experiments.results.pricing import reprice_pools
+from experiments.results.runner import assemble
 from models.billing import billing_months
-from experiments.run import assemble, reprice
 from models.contracts import Contract
 from models.settings import RunSettings
+
 
 # Money with a factor not exact in binary (a day is 1/30 month, 0.12 cap, 0.65 ...) carries a few
 # roundings of ~1.1e-16 relative each: 1e-12 relative, where a cent on these amounts is >= 1e-4.
@@ -24,7 +25,7 @@ VENDOR = {"monthly_fee": 300.0, "per_minute": 0.5, "billing_increment_s": 60.0,
 
 def _priced(scn, first, days=1.0):
     settings = RunSettings(reps=1, days=days)
-    return assemble(scn, settings, [replay(scn, first, days=days)])
+    return assemble(scn, settings, [[replay(scn, first, days=days)]])
 
 
 def test_labour_cost_is_scheduled_hours_times_wage_times_burden():
@@ -85,12 +86,14 @@ def test_repricing_changes_the_money_not_the_calls():
     first = calls([0, 100], [61, 10])
     before = _priced(scn, first)
     cheaper = reprice_pools(scn, v={"contract": Contract(per_minute=0.5, billing_increment_s=6.0)})
-    after = reprice(before, cheaper)
+    after = before.reprice(v={"contract": cheaper.pool("v").contract})
     # 61 s -> 66 s, 10 s -> 12 s = 78 s = 1.3 min at 0.5 = 0.65 (was 3 min at 1.0 = 3.0).
     assert before.runs["vendor_cost"].iloc[0] == 3.0
     assert after.runs["vendor_cost"].iloc[0] == close(0.65)
     assert after.calls.equals(before.calls)
     with pytest.raises(KeyError):
         reprice_pools(scn, nope={"agents": (1,) * 24})
+    with pytest.raises(KeyError):
+        before.reprice(nope={"wage_per_h": 1.0})
     with pytest.raises(ValueError, match="more than wages"):
-        reprice(before, reprice_pools(scn, v={"agents": (2,) * 24}))
+        before.reprice(v={"agents": (2,) * 24})

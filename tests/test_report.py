@@ -18,16 +18,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from test_plots import OPTIONS, SCENARIOS, VOLUME, experiment_tables  # noqa: E402
+import pandas as pd
+import pytest
+from test_plots import OPTIONS, SCENARIOS, VOLUME, experiment_tables
 
-from experiments import report_html as h  # noqa: E402
-from experiments.report import build_context, choose, report_tables, write_report  # noqa: E402
-from experiments.run import run_scenario  # noqa: E402
+from experiments.report import html as h
+from experiments.report.page import build_context, choose, write_report
+from experiments.results.runner import run
+from experiments.running.executors import SerialExecutor
 from models.dumping import scenario_to_dict
-from models.loading import load_scenario, scenario_from_dict  # noqa: E402
-from models.settings import RunSettings  # noqa: E402
+from models.loading import load_scenario, scenario_from_dict
+from models.settings import RunSettings
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,7 +56,7 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report")
-    return write_report(experiment_tables(), out, title=TITLE)
+    return write_report(experiment_tables()["result"], out, title=TITLE)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_headline_table_has_each_option_with_confidence_intervals(page):
 
 
 def test_headline_picks_the_cheapest_scenario_meeting_the_target():
-    ctx = build_context(report_tables(experiment_tables()), 0.8, {})
+    ctx = build_context(experiment_tables()["result"], 0.8, {})
     assert ctx.reference == {VOLUME: 20.0}  # the middle of the volume sweep
     wide = ctx.wide[ctx.wide[VOLUME] == 20.0]
     for row in ctx.headline.to_dict("records"):
@@ -124,7 +125,7 @@ def test_text_is_escaped(page):
 
 def test_at_must_be_a_swept_value(tmp_path):
     with pytest.raises(ValueError, match="at: demand.support.calls_per_h = 25 was not run"):
-        write_report(experiment_tables(), tmp_path, at={VOLUME: 25.0})
+        write_report(experiment_tables()["result"], tmp_path, at={VOLUME: 25.0})
 
 
 # ----------------------------------------------------------------------------- self-contained
@@ -157,7 +158,7 @@ def test_report_of_a_single_scenario_result(tmp_path):
     small = scenario_from_dict(
         table | {"demand": [table["demand"][0] | {"calls_per_h": 10.0}],
                  "pools": [table["pools"][0] | {"agents": 4}]}, source=scenario.source)
-    result = run_scenario(small, RunSettings(reps=2, days=1))
+    result = run(small, RunSettings(reps=2, days=1), executor=SerialExecutor())
     text = write_report(result, tmp_path).read_text(encoding="utf-8")
     assert '<td class="key">all-inhouse</td>' in text and "Nothing was swept" in text
     assert text.count("<img ") == 2  # cost against service, intraday (no sweep, no invoices)
@@ -175,13 +176,11 @@ def _small_sweep() -> dict:
 
 
 def test_report_of_an_experiment_result(tmp_path):
-    experiment = pytest.importorskip("experiments.experiment")
-    from experiments.executors import SerialExecutor
-    from experiments.sweep import sweep_from_dict
+    from experiments.running.executors import SerialExecutor
+    from experiments.study.sweep_file import sweep_from_dict
 
     sweep = sweep_from_dict(_small_sweep(), "small.toml", SCENARIOS)
-    result = experiment.run_experiment(sweep.points, RunSettings(reps=2, days=1), executor=SerialExecutor(),
-                                       progress=False, name="small")
+    result = run(sweep.points, RunSettings(reps=2, days=1), executor=SerialExecutor(), progress=False, name="small")
     assert isinstance(result.summary()["option"].dtype, pd.CategoricalDtype)  # ids as the class makes them
     text = write_report(result, tmp_path, sl_target=0.5).read_text(encoding="utf-8")
     assert Page(text).attr("section", "id") == SECTIONS

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from experiments.cli import main
-from experiments.experiment import TABLES
-from experiments.store import ResultStore, manifest
-from experiments.sweep import expand
+from experiments.results.tables import TABLES
+from experiments.running.store import ResultStore, manifest
+from experiments.study.points import expand
 from models.loading import load_scenario
 from models.settings import RunSettings
 from sim.replication import simulate

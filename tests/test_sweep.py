@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.executors import SerialExecutor
-from experiments.experiment import run_experiment
-from experiments.sweep import SweepPoint, expand, get_path, load_sweep, set_path, sweep_from_dict
-from models.fields import ScenarioError
+from experiments.results.runner import run
+from experiments.running.executors import SerialExecutor
+from experiments.study.paths import get_path, set_path
+from experiments.study.points import SweepPoint, expand
+from experiments.study.sweep_file import load_sweep, sweep_from_dict
 from models.dumping import scenario_to_dict
+from models.fields import ScenarioError
 from models.loading import load_scenario, scenario_from_dict
 from models.settings import RunSettings
 
@@ -209,7 +211,7 @@ def test_paired_differences_are_much_tighter_than_unpaired():
     base = scenario_from_dict(mmc(50), source="mmc.toml")
     points = expand(base, grid={"pools.p.agents": [50, 51]})
     settings = RunSettings(reps=12, days=1, warmup_h=2, keep_calls=False)
-    result = run_experiment(points, settings, executor=SerialExecutor())
+    result = run(points, settings, executor=SerialExecutor())
     paired = result.paired_differences(points[0].scenario_id, ["asa_s", "sl_frac"]).set_index("metric")
     summary = result.summary().query("pool == 'all'")
     for metric in ("asa_s", "sl_frac"):
@@ -231,7 +233,7 @@ def test_paired_differences_are_much_tighter_than_unpaired():
 def test_every_table_has_the_ids_and_one_column_per_swept_path():
     base = scenario_from_dict(mmc(5), source="mmc.toml")
     points = expand(base, grid={"pools.p.agents": [5, 6]}, zipped={"demand.c.calls_per_h": [40, 50]})
-    result = run_experiment(points, RunSettings(reps=2, days=1 / 8), executor=SerialExecutor())
+    result = run(points, RunSettings(reps=2, days=1 / 8), executor=SerialExecutor())
     ids = ["scenario_id", "option", "study", "pools.p.agents", "demand.c.calls_per_h"]
     for name in ("calls", "intervals", "usage", "invoices", "pool_runs", "runs"):
         assert list(getattr(result, name).columns[:5]) == ids, name
@@ -267,7 +269,7 @@ def test_confidence_intervals_cover_erlang_c_at_their_nominal_rate():
     five replications its right-skewed distribution makes a t interval cover a little less than
     95 % (about 0.92 here), a known limit of t intervals on few skewed values, not an error.
     """
-    from experiments.summary import summarize_by
+    from experiments.results.statistics import summarize
     from models import erlang
 
     table = mmc(3)
@@ -275,10 +277,10 @@ def test_confidence_intervals_cover_erlang_c_at_their_nominal_rate():
     del table["demand"][0]["patience"]
     points = expand(scenario_from_dict(table, source="mmc.toml"))
     reps = COVERAGE_EXPERIMENTS * COVERAGE_REPS
-    result = run_experiment(points, RunSettings(reps=reps, seed=20240611, days=0.25, warmup_h=1, keep_calls=False))
+    result = run(points, RunSettings(reps=reps, seed=20240611, days=0.25, warmup_h=1, keep_calls=False))
     theory = erlang.queue_metrics(72 / 3600, 60.0, 3, 20.0)
     runs = result.runs.assign(experiment=result.runs["rep"] // COVERAGE_REPS)
-    intervals = summarize_by(runs, ["experiment"], ["sl_frac", "p_wait_frac"]).set_index("metric")
+    intervals = summarize(runs, ["experiment"], ["sl_frac", "p_wait_frac"]).set_index("metric")
     low, high = stats.binom.ppf(0.0005, COVERAGE_EXPERIMENTS, 0.95), stats.binom.isf(0.0005, COVERAGE_EXPERIMENTS, 0.95)
     assert (low, high) == (179, 198)
     for metric, truth in (("sl_frac", theory.service_level_frac), ("p_wait_frac", theory.p_wait_frac)):

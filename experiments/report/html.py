@@ -1,6 +1,6 @@
 """The report as HTML: small builders, the sections, and the domain objects written as text.
 
-experiments/report.py decides what to show (a :class:`~experiments.report.Context`) and draws the
+experiments/report/page.py decides what to show (a :class:`~experiments.report.Context`) and draws the
 figures; this module writes it. Every text is escaped here, on the way in: builders take plain text
 (or a :class:`Cell`) unless an argument is named ``*_html``, and return HTML strings. The page
 carries its own CSS and its images as ``data:`` URIs, so it needs nothing else: no external style
@@ -14,17 +14,18 @@ import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
-from numbers import Real
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from experiments import plots
+from experiments.report import plots
+from experiments.results.tables import shared_columns
+from experiments.results.text import number, plus_minus
 from models.demand import CallType
 from models.pools import Pool
 
 if TYPE_CHECKING:
-    from experiments.report import Context
+    from experiments.report.page import Context
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
@@ -137,27 +138,12 @@ def page(title: str, subtitle: str, body_html: str) -> str:
             f"{heading(1, title)}{paragraph(subtitle, 'subtitle')}{body_html}</body></html>\n")
 
 
-def number(value: object, spec: str, scale: float = 1.0) -> str:
-    """``value × scale`` formatted with ``spec`` (e.g. ``",.0f"``), or an en dash when missing."""
-    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-        return "–"
-    return format(float(value) * scale, spec)
-
-
 def with_ci(mean: object, low: object, high: object, spec: str, scale: float = 1.0) -> Cell:
     """The mean over ``[low – high]``; no interval when it is missing (one replication) or has no
     width (a cost fixed by the schedule)."""
     ends = number(low, spec, scale), number(high, spec, scale)
     note = "" if "–" in ends or ends[0] == ends[1] else f"[{ends[0]} – {ends[1]}]"
     return Cell(number(mean, spec, scale), note)
-
-
-def plus_minus(mean: object, low: object, high: object, spec: str, scale: float = 1.0) -> str:
-    """``mean ± half-width`` of a symmetric interval; just the mean when it is missing."""
-    text = number(mean, spec, scale)
-    if number(low, spec) != "–" and number(high, spec) != "–":
-        text += f" ± {number((float(high) - float(low)) / 2, spec, scale)}"
-    return text
 
 
 # ----------------------------------------------------------------------------- sections
@@ -208,7 +194,7 @@ def _threshold(ctx: Context) -> str:
 
 def question_section(ctx: Context, question: str | None) -> str:
     options = ", ".join(ctx.wide["option"].astype(str).unique())
-    asked = (question or ctx.tables.meta.get("question")
+    asked = (question or ctx.result.meta.get("question")
              or f"What would each option ({options}) cost per month, and how long would its callers wait?")
     swept = "; ".join(f"{c} over {_values(ctx.wide, c)}" for c in ctx.params) or "nothing (one scenario per option)"
     where = ", ".join(f"{c} = {plots.value_text(v)}" for c, v in ctx.reference.items())
@@ -221,7 +207,7 @@ def question_section(ctx: Context, question: str | None) -> str:
 
 
 def headline_section(ctx: Context) -> str:
-    invoices = plots.scenario_rows(ctx.tables.invoices, ctx.headline["scenario_id"])
+    invoices = plots.scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
     p95 = plots.invoice_summary(invoices).set_index("option")["p95"] if not invoices.empty else pd.Series(dtype=float)
     rows = [[row["option"], _config(ctx, row), *_metric_cells(row),
              number(p95.get(row["option"]), ",.0f"), "yes" if row["meets_target"] else "no"]
@@ -261,18 +247,8 @@ def _frontier_ids(ctx: Context) -> set[str]:
 
 
 def _param_groups(ctx: Context) -> list[tuple[str, list[str]]]:
-    """(header, columns) of the parameters in tables: paths ending alike that no scenario sets
-    together (each option's own ``pools.*.agents``) share one column."""
-    groups: dict[str, list[str]] = {}
-    for column in ctx.params:
-        groups.setdefault(column.rsplit(".", 1)[-1], []).append(column)
-    out = []
-    for last, columns in groups.items():
-        if len(columns) > 1 and (ctx.wide[columns].notna().sum(axis=1) <= 1).all():
-            out.append((last, columns))
-        else:
-            out += [(plots.short_name(c), [c]) for c in columns]
-    return out
+    """(header, columns) of the parameters in tables (see results.tables.shared_columns)."""
+    return shared_columns(ctx.wide, ctx.params, plots.short_name)
 
 
 def all_scenarios_section(ctx: Context) -> str:
@@ -317,7 +293,7 @@ def _sweep_table(ctx: Context) -> str:
 
 
 def scenarios_section(ctx: Context) -> str:
-    points = {str(p.scenario_id): p for p in ctx.tables.points if getattr(p, "scenario", None) is not None}
+    points = {str(p.scenario_id): p for p in ctx.result.points if getattr(p, "scenario", None) is not None}
     parts = []
     for row in ctx.headline.to_dict("records"):
         if str(row["scenario_id"]) in points:
@@ -347,7 +323,7 @@ def method_section(ctx: Context) -> str:
 
 
 def versions_section(ctx: Context) -> str:
-    meta = ctx.tables.meta
+    meta = ctx.result.meta
     versions = dict(meta.get("versions") or {}) | {"matplotlib (report)": metadata.version("matplotlib")}
     scenarios = meta.get("scenarios") or {}
     items = scenarios.items() if isinstance(scenarios, Mapping) else [(s.get("name", ""), s) for s in scenarios]

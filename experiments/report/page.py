@@ -1,77 +1,34 @@
 """The experiment report: one self-contained ``index.html`` (figures embedded) and each figure as PNG.
 
-``write_report(result, out_dir)`` takes an experiment result (or a mapping of its tables: see
-:class:`ReportTables`) and writes, atomically each, ``out_dir/index.html`` and ``out_dir/<figure>.png``.
+``write_report(result, out_dir)`` takes a :class:`~experiments.results.result.Result` and writes,
+atomically each, ``out_dir/index.html`` and ``out_dir/<figure>.png``.
 The page needs no network and no other file: CSS inline, images as ``data:`` URIs, no script.
 
 What it shows, per option (the base scenarios compared): the *headline* scenario, which is the
 cheapest one whose mean service level meets the target (or else the best served), at the reference
 demand: ``at``, else the demand at which the staffing studies were run, else the middle of each
 swept demand parameter. This module decides what to show and draws the figures;
-experiments/report_html.py writes the page.
+experiments/report/html.py writes the page.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from experiments import plots
-from experiments import report_html as h
-from experiments.storage import write_bytes
+from experiments.report import html as h
+from experiments.report import plots
+from experiments.results.result import Result
+from experiments.running.files import write_bytes
 
 DEFAULT_SL_TARGET = 0.80
-
-
-@dataclass
-class ReportTables:
-    """The tables a report is made of (columns: docs/results.md plus ``scenario_id``, ``option``
-    and one column per swept parameter).
-
-    Attributes:
-        summary: per scenario, pool and metric: mean, sd, CI over replications.
-        intervals: per scenario, rep, interval and pool (empty: no intraday figure).
-        invoices: per scenario, rep, BPO pool and billing month (empty: no invoice figure).
-        points: the scenarios run, each with ``scenario_id``, ``option``, ``scenario``, ``params``.
-        settings: the run settings (``models.settings.RunSettings``) or None (then from ``meta``).
-        meta: versions, git commit, seed, scenario hashes.
-    """
-
-    summary: pd.DataFrame
-    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
-    invoices: pd.DataFrame = field(default_factory=pd.DataFrame)
-    points: list[Any] = field(default_factory=list)
-    settings: Any = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-def report_tables(source: Any) -> ReportTables:
-    """The tables of an ExperimentResult-like object (attributes; ``summary`` may be a method), a
-    mapping with the same keys, a ReportTables, or one ``ScenarioResult`` (an option of its own)."""
-    if isinstance(source, ReportTables):
-        return source
-    get = source.get if isinstance(source, Mapping) else (lambda key, default=None: getattr(source, key, default))
-    summary = get("summary")
-    summary = summary() if callable(summary) else summary
-    if not isinstance(summary, pd.DataFrame):
-        raise ValueError("report: the result has no summary table")
-    frames = [frame if isinstance(frame := get(key), pd.DataFrame) else pd.DataFrame()
-              for key in ("summary", "intervals", "invoices")]
-    frames[0] = summary
-    points = list(get("points") or [])
-    scenario = get("scenario")
-    if scenario is not None and "option" not in summary.columns:  # a single ScenarioResult
-        frames = [f.assign(scenario_id=scenario.name, option=scenario.name) for f in frames]
-        points = [SimpleNamespace(scenario_id=scenario.name, option=scenario.name, scenario=scenario, params={})]
-    return ReportTables(*frames, points, get("settings"), dict(get("meta") or {}))
 
 
 # ----------------------------------------------------------------------------- what the report shows
@@ -81,7 +38,8 @@ def report_tables(source: Any) -> ReportTables:
 class Context:
     """Everything the sections and figures share, computed once."""
 
-    tables: ReportTables
+    result: Result
+    summary: pd.DataFrame              # result.summary(), computed once
     wide: pd.DataFrame                 # one row per scenario: ids, params, means and CIs
     params: list[str]                  # swept parameter columns
     agents: list[str]                  # the ``pools.*.agents`` ones
@@ -143,47 +101,42 @@ def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -
     return values
 
 
-def _volume_summary(tables: ReportTables, wide: pd.DataFrame, volume: str | None,
+def _volume_summary(summary: pd.DataFrame, wide: pd.DataFrame, volume: str | None,
                     reference: dict[str, float], sl_target: float) -> pd.DataFrame:
     """Summary rows of the scenario chosen per option and volume, other parameters dropped (they
     were chosen, they do not make curves of their own)."""
     if volume is None:
-        return tables.summary.iloc[0:0]
+        return summary.iloc[0:0]
     others = {c: v for c, v in reference.items() if c != volume}
     chosen = choose(at_values(studies_where(wide, volume, True), others), ["option", volume], sl_target)
-    rows = tables.summary[tables.summary["scenario_id"].isin(chosen["scenario_id"])]
+    rows = summary[summary["scenario_id"].isin(chosen["scenario_id"])]
     return rows.drop(columns=[c for c in plots.param_columns(rows) if c != volume])
 
 
-def _scenario_attr(tables: ReportTables, name: str) -> list[Any]:
-    values = [getattr(p.scenario, name) for p in tables.points if getattr(p, "scenario", None) is not None]
+def _scenario_attr(result: Result, name: str) -> list[Any]:
+    values = [getattr(p.scenario, name) for p in result.points]
     if name == "currency" and not values:
-        values = [s.get("currency") for s in tables.meta.get("scenarios", {}).values() if isinstance(s, dict)]
+        values = [s.get("currency") for s in result.meta.get("scenarios", {}).values() if isinstance(s, dict)]
     return list(dict.fromkeys(v for v in values if v is not None))
 
 
-def _settings(tables: ReportTables) -> dict[str, Any]:
-    if is_dataclass(tables.settings):
-        return asdict(tables.settings)
-    return dict(tables.meta.get("settings") or {})
-
-
-def build_context(tables: ReportTables, sl_target: float, at: Mapping[str, float]) -> Context:
+def build_context(result: Result, sl_target: float, at: Mapping[str, float]) -> Context:
     """What to show: the swept parameters, the reference demand and each option's headline scenario."""
-    wide = plots.wide_summary(tables.summary)
-    params = plots.param_columns(tables.summary)
+    summary = result.summary()
+    wide = plots.wide_summary(summary)
+    params = plots.param_columns(summary)
     demand = [c for c in params if c.startswith("demand.")]
     volumes = [c for c in demand if c.endswith(".calls_per_h")]
     reference = _reference(wide, demand, at)
     volume = volumes[0] if volumes else None
-    thresholds = _scenario_attr(tables, "service_level_s")
+    thresholds = _scenario_attr(result, "service_level_s")
     return Context(
-        tables=tables, wide=wide, params=params, agents=[c for c in params if c.endswith(".agents")],
+        result=result, summary=summary, wide=wide, params=params, agents=[c for c in params if c.endswith(".agents")],
         volume=volume, reference=reference, headline=choose(at_values(wide, reference), ["option"], sl_target),
-        volume_summary=_volume_summary(tables, wide, volume, reference, sl_target), sl_target=sl_target,
-        currency=" / ".join(_scenario_attr(tables, "currency")),
+        volume_summary=_volume_summary(summary, wide, volume, reference, sl_target), sl_target=sl_target,
+        currency=" / ".join(_scenario_attr(result, "currency")),
         service_level_s=thresholds[0] if len(thresholds) == 1 else None,
-        colors=plots.option_colors(wide["option"].astype(str).tolist()), settings=_settings(tables))
+        colors=plots.option_colors(wide["option"].astype(str).tolist()), settings=asdict(result.settings))
 
 
 # ----------------------------------------------------------------------------- figures
@@ -208,7 +161,7 @@ def _staffing_specs(ctx: Context) -> list[FigureSpec]:
     if not ctx.agents:
         return []
     fixed = at_values(studies_where(ctx.wide, ctx.volume, False), ctx.reference)
-    rows = plots.scenario_rows(ctx.tables.summary, fixed["scenario_id"])
+    rows = plots.scenario_rows(ctx.summary, fixed["scenario_id"])
     if rows.empty:
         return []
     at = _at_text(ctx)
@@ -234,7 +187,7 @@ def _other_specs(ctx: Context) -> list[FigureSpec]:
             "with a cross and listed in the break-even section.",
             lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, ctx.volume, ax, currency=ctx.currency,
                                                  colors=ctx.colors)))
-    rows = plots.scenario_rows(ctx.tables.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
+    rows = plots.scenario_rows(ctx.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
     specs.append(FigureSpec(
         "cost_vs_service", f"Cost against service level, every scenario tried{_at_text(ctx)}",
         "Scenarios on the black line are the efficient frontier (no other is both cheaper and better "
@@ -246,14 +199,14 @@ def _other_specs(ctx: Context) -> list[FigureSpec]:
 
 def _headline_specs(ctx: Context) -> list[FigureSpec]:
     specs = []
-    intervals = plots.scenario_rows(ctx.tables.intervals, ctx.headline["scenario_id"])
+    intervals = plots.scenario_rows(ctx.result.intervals, ctx.headline["scenario_id"])
     if not intervals.empty:
         specs.append(FigureSpec(
             "intraday_sl", "Service level by time of day, headline scenario of each option",
             "Look for hours where a line dips below the dashed target: callers wait then, even when "
             "the daily average looks fine.",
             lambda ax: plots.plot_intraday(intervals, "sl_frac", ax, target=ctx.sl_target, colors=ctx.colors)))
-    invoices = plots.scenario_rows(ctx.tables.invoices, ctx.headline["scenario_id"])
+    invoices = plots.scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
     if not invoices.empty:
         specs.append(FigureSpec(
             "invoice_distribution", "Monthly BPO invoice, headline scenario of each option",
@@ -284,13 +237,13 @@ def _figures_section(ctx: Context, out_dir: Path) -> str:
     return h.section("figures", "Figures", *parts)
 
 
-def write_report(result_or_tables: Any, out_dir: Path, *, title: str | None = None,
+def write_report(result: Result, out_dir: Path, *, title: str | None = None,
                  question: str | None = None, sl_target: float = DEFAULT_SL_TARGET,
                  at: Mapping[str, float] | None = None) -> Path:
     """Write ``out_dir/index.html`` and one PNG per figure; return the HTML path.
 
     Args:
-        result_or_tables: an ExperimentResult, a mapping of its tables, or :class:`ReportTables`.
+        result: a Result (of a run or a sweep, or read from a results folder).
         out_dir: folder to write into (created if needed).
         title: page title (default ``meta["title"]`` or a generic one).
         question: the question the experiment answers (default ``meta["question"]`` or one built
@@ -300,8 +253,8 @@ def write_report(result_or_tables: Any, out_dir: Path, *, title: str | None = No
             middle of each sweep).
     """
     out_dir = Path(out_dir)
-    ctx = build_context(report_tables(result_or_tables), sl_target, dict(at or {}))
-    title = title or ctx.tables.meta.get("title") or "bposim experiment report"
+    ctx = build_context(result, sl_target, dict(at or {}))
+    title = title or ctx.result.meta.get("title") or "bposim experiment report"
     body = [h.contents(h.SECTIONS), h.question_section(ctx, question), h.headline_section(ctx),
             _figures_section(ctx, out_dir), h.break_even_section(ctx), h.all_scenarios_section(ctx),
             h.scenarios_section(ctx), h.method_section(ctx), h.versions_section(ctx)]

@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from scipy import stats
 
+from experiments.results.statistics import t_quantile
+from experiments.results.tables import ALL_POOLS, ID_COLUMNS
 from models.metrics import add_rates
 
-ALL_POOLS = "all"
-ID_COLUMNS = ("scenario_id", "option", "study")
 SUMMARY_COLUMNS = frozenset({*ID_COLUMNS, "pool", "metric", "reps_n", "mean", "sd", "ci_low", "ci_high"})
 #: counts summed over days and pools before the intraday rates are recomputed
 INTRADAY_SUMS = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "blocked_n",
@@ -421,7 +420,7 @@ def intraday_table(intervals: pd.DataFrame, metric: str = "sl_frac", pool: str |
     per_rep = add_rates(rows.groupby([*keys, "rep"], as_index=False, sort=True, observed=True)[INTRADAY_SUMS].sum())
     by_hour = per_rep.groupby(keys, as_index=False, sort=False, observed=True)[metric]
     out = by_hour.agg(mean="mean", sd="std", reps_n="count")
-    half = stats.t.ppf(0.5 + level / 2, out["reps_n"] - 1) * out["sd"] / np.sqrt(out["reps_n"])
+    half = t_quantile(out["reps_n"] - 1, level) * out["sd"] / np.sqrt(out["reps_n"])
     length_h = out.groupby("scenario_id", observed=True)["hour"].transform(_interval_h)
     return out.assign(mid_h=out["hour"] + length_h / 2, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
 

@@ -29,11 +29,13 @@ from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from experiments.errors import ExecutorError  # noqa: F401  (raised here, caught by the CLI)
+from experiments.errors import ExecutorError
 
 #: Modules the forkserver imports once, so that each worker starts with them loaded.
 PRELOAD = ["sim.replication"]
 DASK_CONNECT_TIMEOUT_S = 20
+#: how long a Dask run waits for a first worker before it gives up (``--dask-timeout``).
+DASK_WORKER_TIMEOUT_S = 60.0
 #: how often a pool worker checks that the process that started it is still alive.
 WATCH_PARENT_S = 1.0
 #: how long a pool worker told to stop (or killed) may take to end before it is killed (again).
@@ -150,7 +152,7 @@ def _serve(tasks: Connection, results: Connection, parent: int) -> None:
         fn, args = message
         try:
             reply: tuple = (True, fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - sent to the main process, which raises it
+        except BaseException as exc:
             reply = (False, exc, traceback.format_exc())
         del message, fn, args
         try:
@@ -291,10 +293,15 @@ def _talk(call: Callable[..., Any], *args: Any) -> Any:
 class DaskExecutor(Executor):
     """Tasks on a Dask ``distributed`` cluster: at ``address``, or a local one if None."""
 
-    def __init__(self, address: str | None = None, n_workers: int = 2) -> None:
+    def __init__(self, address: str | None = None, n_workers: int = 2,
+                 worker_timeout_s: float = DASK_WORKER_TIMEOUT_S) -> None:
+        """Connect (or start a local cluster); ExecutorError if that fails, or if no worker has
+        joined the scheduler within ``worker_timeout_s`` seconds (tasks would wait for ever)."""
         from distributed import Client, LocalCluster  # imported only when asked for: it is slow
 
         self._cluster = None
+        self._client = None
+        where, connected = address or "a local cluster", False
         try:
             if address is None:
                 self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
@@ -304,10 +311,13 @@ class DaskExecutor(Executor):
             else:
                 self._client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
                 self.description = f"Dask scheduler at {address}"
+            connected = True
+            self._client.wait_for_workers(1, timeout=worker_timeout_s)
         except (OSError, TimeoutError, ValueError) as exc:
-            if self._cluster is not None:
-                self._cluster.close()
-            where = address or "a local cluster"
+            self.close()
+            if connected:
+                raise ExecutorError(f"no Dask worker joined {where} within {worker_timeout_s:g} s; start workers "
+                                    f"(dask worker {address}) or wait longer with --dask-timeout") from None
             raise ExecutorError(f"cannot start Dask on {where}: {exc}") from None
 
     def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
@@ -322,17 +332,24 @@ class DaskExecutor(Executor):
             self._client.cancel(futures)
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
         if self._cluster is not None:
             self._cluster.close()
 
 
-def make_executor(jobs: int | None = None, scheduler: str | None = None,
-                  dask_local: bool = False) -> Executor:
-    """The executor for the command-line choices: ``--jobs``, ``--scheduler`` or ``--dask-local``."""
+def make_executor(jobs: int | None = None, scheduler: str | None = None, dask_local: bool = False,
+                  tasks: int | None = None, dask_timeout_s: float = DASK_WORKER_TIMEOUT_S) -> Executor:
+    """The executor for the command-line choices ``--jobs``, ``--scheduler``, ``--dask-local``.
+
+    Local processes by default, one per core but no more than ``tasks`` (when given); a single
+    process runs in this one (no pool to start).
+    """
     if scheduler is not None:
-        return DaskExecutor(scheduler)
+        return DaskExecutor(scheduler, worker_timeout_s=dask_timeout_s)
     if dask_local:
-        return DaskExecutor(None)
+        return DaskExecutor(None, worker_timeout_s=dask_timeout_s)
     jobs = jobs or os.cpu_count() or 1
-    return SerialExecutor() if jobs == 1 else ProcessExecutor(jobs)
+    if tasks is not None:
+        jobs = min(jobs, tasks)
+    return SerialExecutor() if jobs <= 1 else ProcessExecutor(jobs)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from models.scenario import Scenario
+from experiments.running.tasks import TaskCounts
+from experiments.study.points import SweepPoint
 from models.settings import RunSettings
 
 PACKAGES = ("bposim", "simpy", "numpy", "pandas", "pyarrow", "scipy")
@@ -32,12 +34,20 @@ def git_commit() -> str:
         return "unknown"
 
 
-def build_meta(scenarios: list[Scenario], settings: RunSettings) -> dict[str, Any]:
-    """Everything needed to know how a result was made."""
-    return {
+def build_meta(points: Sequence[SweepPoint], settings: RunSettings, name: str = "",
+               counts: TaskCounts | None = None) -> dict[str, Any]:
+    """Everything needed to know how a result was made: settings, each point (its option, study,
+    swept values, content hash, file and currency), what was computed or loaded, versions, commit."""
+    meta: dict[str, Any] = {
+        "sweep": name,
         "settings": asdict(settings),
-        "scenarios": {s.name: {"hash": s.digest(), "source": s.source, "currency": s.currency}
-                      for s in scenarios},
+        "scenarios": {p.scenario_id: {"option": p.option, "study": p.study, "params": p.params,
+                                      "hash": p.scenario.digest(), "source": p.scenario.source,
+                                      "currency": p.scenario.currency} for p in points},
         "versions": {name: _version(name) for name in PACKAGES} | {"python": platform.python_version()},
         "git_commit": git_commit(),
     }
+    if counts is not None:
+        meta["tasks"] = {"total": counts.total, "computed": counts.computed, "loaded": counts.loaded,
+                         "executor": counts.executor, "recomputed": [list(r) for r in counts.recomputed]}
+    return meta

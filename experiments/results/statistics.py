@@ -1,12 +1,20 @@
-"""Means, standard deviations and confidence intervals across replications."""
+"""Means, standard deviations and Student-t confidence intervals across replications."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.special import stdtrit  # Student-t quantiles (lighter to import than scipy.stats)
 
-SUMMARY_COLUMNS = ["group", "metric", "reps_n", "mean", "sd", "ci_low", "ci_high"]
+from experiments.results.tables import STAT_COLUMNS
+
+
+def t_quantile(df: ArrayLike, level: float = 0.95) -> np.ndarray:
+    """The Student-t quantile t(0.5 + level/2, df) of a two-sided ``level`` interval (per ``df``)."""
+    return np.asarray(stdtrit(df, 0.5 + level / 2))
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -24,28 +32,18 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     if n < 2:
         return mean, np.nan, np.nan, np.nan
     sd = float(values.std(ddof=1))
-    half = float(stdtrit(n - 1, 0.5 + level / 2)) * sd / np.sqrt(n)
+    half = float(t_quantile(n - 1, level)) * sd / np.sqrt(n)
     return mean, sd, mean - half, mean + half
 
 
-def summarize_frame(frame: pd.DataFrame, group_col: str, metrics: list[str],
-                    level: float = 0.95) -> pd.DataFrame:
-    """Tidy summary: one row per (group, metric) of per-replication values in ``frame``."""
-    rows = []
-    for group, part in frame.groupby(group_col, sort=False, observed=True):
-        for metric in metrics:
-            values = part[metric].to_numpy(dtype=float)
-            mean, sd, low, high = confidence_interval(values, level)
-            rows.append([group, metric, int((~np.isnan(values)).sum()), mean, sd, low, high])
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-
-
-def summarize_by(frame: pd.DataFrame, keys: list[str], metrics: list[str],
-                 level: float = 0.95) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str],
+              level: float = 0.95) -> pd.DataFrame:
     """Tidy summary: one row per combination of ``keys`` (in order of appearance) and metric.
 
-    Columns: the keys, then ``metric, reps_n, mean, sd, ci_low, ci_high``.
+    Columns: the keys, then ``metric, reps_n, mean, sd, ci_low, ci_high``; ``reps_n`` counts the
+    replications in which the metric is defined.
     """
+    keys = list(keys)
     rows = []
     for group, part in frame.groupby(keys, sort=False, observed=True):
         group = group if isinstance(group, tuple) else (group,)
@@ -53,4 +51,4 @@ def summarize_by(frame: pd.DataFrame, keys: list[str], metrics: list[str],
             values = part[metric].to_numpy(dtype=float)
             mean, sd, low, high = confidence_interval(values, level)
             rows.append([*group, metric, int((~np.isnan(values)).sum()), mean, sd, low, high])
-    return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS[1:]])
+    return pd.DataFrame(rows, columns=[*keys, "metric", *STAT_COLUMNS])

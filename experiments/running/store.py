@@ -29,9 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.errors import StoreMismatchError  # noqa: F401  (raised here, caught by the CLI)
-from experiments.storage import write_bytes, write_json
-from experiments.sweep import SweepPoint
+from experiments.errors import StoreMismatchError
+from experiments.running.files import write_bytes, write_json
+from experiments.study.points import SweepPoint
 from models.settings import RunSettings
 from sim.replication import Replication
 
@@ -183,7 +183,7 @@ class ResultStore:
                 raise _Broken(f"{file} does not match its checksum")
             try:
                 tables[name] = pd.read_parquet(io.BytesIO(data))
-            except Exception as exc:  # noqa: BLE001 - any failure to parse means the file is unusable
+            except Exception as exc:
                 raise _Broken(f"{file} cannot be parsed ({type(exc).__name__})") from None
         return Replication(rep, tables["calls"], tables["intervals"], tables["usage"], end_s)
 

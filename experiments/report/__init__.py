@@ -1,0 +1,1 @@
+"""What it means: analysis of a Result, its figures, and the HTML page."""
