@@ -101,3 +101,10 @@ def test_bposim_run_imports_no_matplotlib_or_dask(tmp_path):
                              f"'--out', {str(tmp_path)!r}])")
     assert "pandas" in loaded  # the check would be empty if the command had not run
     assert not {"matplotlib", "distributed", "dask"} & loaded
+
+
+def test_a_run_of_one_replication_does_not_load_scipy():
+    # One replication has no confidence interval: the Student-t quantile (SciPy) is never needed.
+    loaded = _modules_loaded("from experiments.cli import main\n"
+                             "main(['run', 'experiments/scenarios/baseline.toml', '--reps', '1', '--days', '0.25'])")
+    assert "pandas" in loaded and "scipy" not in loaded

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import stdtrit  # Student-t quantiles (lighter to import than scipy.stats)
 
 from experiments.results.tables import STAT_COLUMNS
 
 
 def t_quantile(df: ArrayLike, level: float = 0.95) -> np.ndarray:
-    """The Student-t quantile t(0.5 + level/2, df) of a two-sided ``level`` interval (per ``df``)."""
+    """The Student-t quantile t(0.5 + level/2, df) of a two-sided ``level`` interval (per ``df``).
+
+    SciPy is imported here, when a first interval is computed, not with this module: a run of one
+    replication (no interval) never pays for it.
+    """
+    from scipy.special import stdtrit  # Student-t quantiles (lighter to import than scipy.stats)
+
     return np.asarray(stdtrit(df, 0.5 + level / 2))
 
 
