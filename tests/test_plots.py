@@ -4,6 +4,7 @@ hand-computed answers on hand-made frames."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import itertools
 import math
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from experiments.report import plots
+from experiments.report import analysis, plots
 from experiments.results.runner import run
 from experiments.running.executors import SerialExecutor
 from experiments.study.points import SweepPoint
@@ -83,7 +84,7 @@ def at_volume(frame: pd.DataFrame, volume: float = 20.0) -> pd.DataFrame:
 
 def fewest_agents(frame: pd.DataFrame) -> pd.DataFrame:
     """Per option, the rows of its smaller staffing level, agent columns dropped: one curve each."""
-    agents = plots.x_values(frame, AGENTS)
+    agents = analysis.x_values(frame, AGENTS)
     smallest = agents.groupby(frame["option"]).transform("min")
     return frame[agents == smallest].drop(columns=AGENTS)
 
@@ -153,7 +154,7 @@ def test_break_even_of_two_straight_lines_on_different_grids():
     # a = 1000 + 10 x; b = 7000 flat: equal at x = 600, where both cost 7000
     xa = np.array([0.0, 200, 400, 800, 1000])
     summary = pd.concat([_costs("a", xa, 1000 + 10 * xa), _costs("b", [0.0, 500, 1000], [7000.0] * 3)])
-    points = plots.break_even_points(summary, "x")
+    points = analysis.break_even_points(summary, "x")
     assert len(points) == 1
     row = points.iloc[0]
     assert (row.option_a, row.option_b, row.cheaper_below) == ("a", "b", "a")
@@ -166,7 +167,7 @@ def test_break_even_exactly_at_a_sweep_point_is_found_once():
     # c falls 8000 -> 6000: equals b's 7000 exactly at the sweep point x = 500
     summary = pd.concat([_costs("b", [0.0, 500, 1000], [7000.0] * 3),
                          _costs("c", [0.0, 500, 1000], [8000.0, 7000.0, 6000.0])])
-    points = plots.break_even_points(summary, "x")
+    points = analysis.break_even_points(summary, "x")
     assert points[["x", "cost", "cheaper_below"]].values.tolist() == [[500.0, 7000.0, "b"]]
 
 
@@ -177,14 +178,14 @@ def test_touching_or_parallel_curves_and_disjoint_ranges_do_not_break_even():
         _costs("cheap", [0.0, 1000], [100.0, 100.0]),
         _costs("later", [2000.0, 3000], [0.0, 9000.0]),  # no x range in common with the others
     ])
-    assert plots.break_even_points(summary, "x").empty
+    assert analysis.break_even_points(summary, "x").empty
 
 
 def test_break_even_with_several_crossings_sorted_by_x():
     # d zig-zags around b = 7000: crosses at 250 (down) and 750 (up)
     summary = pd.concat([_costs("b", [0.0, 1000], [7000.0, 7000.0]),
                          _costs("d", [0.0, 500, 1000], [8000.0, 6000.0, 8000.0])])
-    points = plots.break_even_points(summary, "x")
+    points = analysis.break_even_points(summary, "x")
     # Interpolated at t = 1/2 between integers: dyadic, exact.
     assert points["x"].tolist() == [250.0, 750.0]
     assert points["cheaper_below"].tolist() == ["b", "d"]
@@ -192,7 +193,7 @@ def test_break_even_with_several_crossings_sorted_by_x():
 
 def test_cost_vs_volume_marks_the_break_even_volumes(tables):
     rows = fewest_agents(tables["summary"])
-    points = plots.break_even_points(rows, VOLUME)
+    points = analysis.break_even_points(rows, VOLUME)
     ax = plots.plot_cost_vs_volume(rows, VOLUME, currency="EUR")
     assert len(ax.get_lines()) == 3
     assert len(ax.collections) == 3 + (not points.empty)  # bands (+ the break-even markers)
@@ -217,7 +218,7 @@ FRONTIER = ["F", "A", "B", "E", "D"]
 
 
 def test_efficient_frontier_on_a_wide_frame():
-    front = plots.efficient_frontier(FRONTIER_CASES)
+    front = analysis.efficient_frontier(FRONTIER_CASES)
     assert front["scenario_id"].tolist() == FRONTIER
     assert front["monthly_cost"].is_monotonic_increasing and front["sl_frac"].is_monotonic_increasing
 
@@ -225,15 +226,15 @@ def test_efficient_frontier_on_a_wide_frame():
 def test_efficient_frontier_on_a_tidy_summary_and_other_columns():
     long = FRONTIER_CASES.melt(id_vars=["scenario_id", "option"], var_name="metric", value_name="mean")
     long = long.assign(pool="all", reps_n=3, sd=0.0, ci_low=long["mean"], ci_high=long["mean"])
-    assert plots.efficient_frontier(long)["scenario_id"].tolist() == FRONTIER
+    assert analysis.efficient_frontier(long)["scenario_id"].tolist() == FRONTIER
     ranked = FRONTIER_CASES.rename(columns={"monthly_cost": "c", "sl_frac": "s"})
-    assert plots.efficient_frontier(ranked, cost="c", service="s")["scenario_id"].tolist() == FRONTIER
+    assert analysis.efficient_frontier(ranked, cost="c", service="s")["scenario_id"].tolist() == FRONTIER
 
 
 def test_efficient_frontier_leaves_out_missing_values():
     frame = pd.concat([FRONTIER_CASES, pd.DataFrame({"scenario_id": ["N"], "option": ["x"],
                                                      "monthly_cost": [1.0], "sl_frac": [np.nan]})])
-    assert plots.efficient_frontier(frame)["scenario_id"].tolist() == FRONTIER
+    assert analysis.efficient_frontier(frame)["scenario_id"].tolist() == FRONTIER
 
 
 def test_cost_vs_service_highlights_the_frontier(tables):
@@ -241,8 +242,8 @@ def test_cost_vs_service_highlights_the_frontier(tables):
     ax = plots.plot_cost_vs_service(rows, target=0.8, currency="EUR")
     assert len(ax.collections) == 3  # one scatter per option
     assert sum(len(c.get_offsets()) for c in ax.collections) == rows["scenario_id"].nunique()
-    frontier_line, target_line = ax.get_lines()
-    assert len(frontier_line.get_xdata()) == len(plots.efficient_frontier(rows))
+    frontier_line, _target_line = ax.get_lines()  # exactly two lines: the frontier and the target
+    assert len(frontier_line.get_xdata()) == len(analysis.efficient_frontier(rows))
     assert legend_texts(ax) == [*OPTIONS, "efficient frontier", "target 80%"]
     assert "%" in ax.get_xlabel() and "EUR" in ax.get_ylabel()
 
@@ -251,7 +252,7 @@ def test_cost_vs_service_highlights_the_frontier(tables):
 
 
 def _intervals(rep: int, day: int, interval: int, pool: str, offered: int, in_sl: int) -> dict:
-    zeros = dict.fromkeys(plots.INTRADAY_SUMS, 0)
+    zeros = dict.fromkeys(analysis.INTRADAY_SUMS, 0)
     return zeros | {"scenario_id": "s", "option": "o", "rep": rep, "pool": pool, "day": day,
                     "start_s": day * 86400.0 + interval * 1800.0, "offered_n": offered,
                     "answered_n": offered, "answered_in_sl_n": in_sl}
@@ -263,7 +264,7 @@ def test_intraday_rates_come_from_counts_summed_over_days_and_pools():
     rows = [_intervals(0, 0, 0, "inhouse", 10, 8), _intervals(0, 1, 0, "inhouse", 10, 1),
             _intervals(0, 1, 0, "bpo", 0, 0), _intervals(1, 0, 0, "inhouse", 20, 20),
             _intervals(0, 0, 1, "inhouse", 0, 0), _intervals(1, 0, 1, "inhouse", 0, 0)]
-    table = plots.intraday_table(pd.DataFrame(rows))
+    table = analysis.intraday_table(pd.DataFrame(rows))
     first = table.iloc[0]
     assert (first.hour, first.mid_h, first.reps_n) == (0.0, 0.25, 2)
     # 9/20 and the mean are a few roundings of ~1.1e-16 relative each from 0.725: 1e-12 relative.
@@ -297,10 +298,10 @@ def test_scenario_labels_name_the_study_and_fall_back_to_ids():
     frame = pd.DataFrame({"scenario_id": ["v1", "v2", "s1", "s2"], "option": "o",
                           "study": ["volume", "volume", "staffing", "staffing"],
                           "pools.p.agents": [4, 6, 4, 4], "demand.c.calls_per_h": [10, 20, 20, 20]})
-    labels = plots.scenario_labels(frame)
+    labels = analysis.scenario_labels(frame)
     assert labels["v1"] == "o (volume, p.agents=4, c.calls_per_h=10)"
     assert labels["s1"] == "s1" and labels["s2"] == "s2"  # same study and values: only the ids differ
-    assert plots.scenario_labels(frame.iloc[:1]) == {"v1": "o"}
+    assert analysis.scenario_labels(frame.iloc[:1]) == {"v1": "o"}
 
 
 # ----------------------------------------------------------------------------- invoices
@@ -309,10 +310,10 @@ def test_scenario_labels_name_the_study_and_fall_back_to_ids():
 def test_monthly_invoices_add_pools_and_scale_part_months():
     invoices = pd.DataFrame({"scenario_id": "s", "option": "o", "rep": [0, 0, 1], "pool": ["a", "b", "a"],
                              "month": 0, "month_frac": 7 / 30, "invoice_cost": [600.0, 100.0, 1400.0]})
-    months = plots.monthly_invoices(invoices)
+    months = analysis.monthly_invoices(invoices)
     # Division by 7/30 (not exact in binary): a few roundings, 1e-12 relative.
     assert months["monthly_invoice_cost"].tolist() == pytest.approx([3000.0, 6000.0], rel=1e-12, abs=0.0)
-    summary = plots.invoice_summary(invoices).iloc[0]
+    summary = analysis.invoice_summary(invoices).iloc[0]
     assert (summary.months_n, summary.scaled) == (2, True)
     assert summary.p95 == pytest.approx(3000 + 0.95 * 3000, rel=1e-12, abs=0.0)  # the same, and 0.95
 
@@ -326,7 +327,7 @@ def test_invoice_distribution_marks_mean_and_95th_percentile(tables):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["local-bpo\n(3 months)", "offshore-bpo\n(3 months)"]
     assert "30-day month" in ax.get_ylabel() and "EUR" in ax.get_ylabel()
     assert "month_frac" in ax.get_title()  # part months scaled, and it says so
-    p95 = plots.invoice_summary(invoices)["p95"].tolist()
+    p95 = analysis.invoice_summary(invoices)["p95"].tolist()
     assert [line.get_ydata()[0] for line in ax.get_lines()[1::2]] == p95  # the same numbers, drawn
 
 
@@ -378,3 +379,16 @@ def test_importing_plots_has_no_side_effects():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
     assert "matplotlib.use" not in Path(plots.__file__).read_text()
+
+
+def test_analysis_imports_no_matplotlib():
+    # the numbers behind the figures must be usable where matplotlib is not
+    code = ("import sys; import experiments.report.analysis; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["[]"]
+    tree = ast.parse(Path(analysis.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.split(".")[0] == "matplotlib"}  # not even inside a function

@@ -23,7 +23,8 @@ import pytest
 from test_plots import OPTIONS, SCENARIOS, VOLUME, experiment_tables
 
 from experiments.report import html as h
-from experiments.report.page import build_context, choose, write_report
+from experiments.report.analysis import choose
+from experiments.report.page import build_context, write_report
 from experiments.results.runner import run
 from experiments.running.executors import SerialExecutor
 from models.dumping import scenario_to_dict
@@ -124,7 +125,7 @@ def test_text_is_escaped(page):
 
 
 def test_at_must_be_a_swept_value(tmp_path):
-    with pytest.raises(ValueError, match="at: demand.support.calls_per_h = 25 was not run"):
+    with pytest.raises(ValueError, match=r"at: demand\.support\.calls_per_h = 25 was not run"):
         write_report(experiment_tables()["result"], tmp_path, at={VOLUME: 25.0})
 
 
@@ -134,7 +135,7 @@ def test_at_must_be_a_swept_value(tmp_path):
 def test_every_image_is_an_embedded_png_and_is_saved_beside_the_page(report, page):
     sources = Page(page).attr("img", "src")
     assert len(sources) == len(FIGURES)
-    for src, name in zip(sources, FIGURES):
+    for src, name in zip(sources, FIGURES, strict=True):
         prefix = "data:image/png;base64,"
         assert src.startswith(prefix)
         png = base64.b64decode(src[len(prefix):], validate=True)

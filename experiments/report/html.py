@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from experiments.report import plots
+from experiments.report import analysis
 from experiments.results.tables import shared_columns
 from experiments.results.text import number, plus_minus
 from models.demand import CallType
@@ -174,18 +174,18 @@ def _metric_cells(row: Mapping[str, Any], short: bool = False) -> list[str | Cel
 
 def _config(ctx: Context, row: Mapping[str, Any]) -> str:
     """``staffing: calls_per_h 20, inhouse.agents 6``: the study and swept values of one scenario."""
-    values = ", ".join(f"{plots.short_name(c)} {plots.value_text(row[c])}" for c in ctx.params if pd.notna(row[c]))
+    values = ", ".join(f"{analysis.short_name(c)} {analysis.value_text(row[c])}" for c in ctx.params if pd.notna(row[c]))
     study = f"{row['study']}: " if row.get("study") else ""
     return study + (values or "as in its file")
 
 
 def _value(value: Any) -> str:
-    return "–" if pd.isna(value) else plots.value_text(value)
+    return "–" if pd.isna(value) else analysis.value_text(value)
 
 
 def _values(wide: pd.DataFrame, column: str) -> str:
     """The values a parameter takes in ``wide``, in order."""
-    return ", ".join(plots.value_text(v) for v in sorted(wide[column].dropna().unique()))
+    return ", ".join(analysis.value_text(v) for v in sorted(wide[column].dropna().unique()))
 
 
 def _threshold(ctx: Context) -> str:
@@ -197,7 +197,7 @@ def question_section(ctx: Context, question: str | None) -> str:
     asked = (question or ctx.result.meta.get("question")
              or f"What would each option ({options}) cost per month, and how long would its callers wait?")
     swept = "; ".join(f"{c} over {_values(ctx.wide, c)}" for c in ctx.params) or "nothing (one scenario per option)"
-    where = ", ".join(f"{c} = {plots.value_text(v)}" for c, v in ctx.reference.items())
+    where = ", ".join(f"{c} = {analysis.value_text(v)}" for c, v in ctx.reference.items())
     return section("question", "What was asked", paragraph(asked), bullets([
         f"Service-level target: {ctx.sl_target:.0%} of offered calls answered within {_threshold(ctx)}.",
         f"Swept: {swept}; {len(ctx.wide)} scenarios in all.",
@@ -207,8 +207,8 @@ def question_section(ctx: Context, question: str | None) -> str:
 
 
 def headline_section(ctx: Context) -> str:
-    invoices = plots.scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
-    p95 = plots.invoice_summary(invoices).set_index("option")["p95"] if not invoices.empty else pd.Series(dtype=float)
+    invoices = analysis.scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
+    p95 = analysis.invoice_summary(invoices).set_index("option")["p95"] if not invoices.empty else pd.Series(dtype=float)
     rows = [[row["option"], _config(ctx, row), *_metric_cells(row),
              number(p95.get(row["option"]), ",.0f"), "yes" if row["meets_target"] else "no"]
             for row in ctx.headline.to_dict("records")]
@@ -225,7 +225,7 @@ def break_even_section(ctx: Context) -> str:
     if ctx.volume is None:
         return section("break-even", "Break-even volumes",
                        paragraph("Call volume was not swept, so there are no break-even volumes."))
-    points = plots.break_even_points(ctx.volume_summary, ctx.volume)
+    points = analysis.break_even_points(ctx.volume_summary, ctx.volume)
     how = paragraph(f"Each option staffed at each volume as its headline is chosen (cheapest meeting "
                     f"the target, else best served); crossings of the mean monthly cost curves, "
                     f"interpolated linearly between the swept volumes of {ctx.volume}.", "note")
@@ -243,19 +243,19 @@ def _frontier_ids(ctx: Context) -> set[str]:
     """Scenarios on the efficient frontier among those with the same demand (fair comparisons only)."""
     demand = [c for c in ctx.reference]
     groups = ctx.wide.groupby(demand, dropna=False, observed=True) if demand else [(None, ctx.wide)]
-    return {sid for _, part in groups for sid in plots.efficient_frontier(part)["scenario_id"]}
+    return {sid for _, part in groups for sid in analysis.efficient_frontier(part)["scenario_id"]}
 
 
 def _param_groups(ctx: Context) -> list[tuple[str, list[str]]]:
     """(header, columns) of the parameters in tables (see results.tables.shared_columns)."""
-    return shared_columns(ctx.wide, ctx.params, plots.short_name)
+    return shared_columns(ctx.wide, ctx.params, analysis.short_name)
 
 
 def all_scenarios_section(ctx: Context) -> str:
     frontier = _frontier_ids(ctx)
     ids = ["option", *(["study"] if "study" in ctx.wide and ctx.wide["study"].astype(str).ne("").any() else [])]
     groups = _param_groups(ctx)
-    wide = ctx.wide.assign(**{header: plots.x_values(ctx.wide, columns) for header, columns in groups})
+    wide = ctx.wide.assign(**{header: analysis.x_values(ctx.wide, columns) for header, columns in groups})
     records = wide.sort_values([*ids, *(header for header, _ in groups)]).to_dict("records")
     rows = [[*(r[c] for c in ids), *[_value(r[header]) for header, _ in groups], *_metric_cells(r, True),
              "yes" if r["scenario_id"] in frontier else ""] for r in records]

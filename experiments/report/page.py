@@ -7,7 +7,7 @@ The page needs no network and no other file: CSS inline, images as ``data:`` URI
 What it shows, per option (the base scenarios compared): the *headline* scenario, which is the
 cheapest one whose mean service level meets the target (or else the best served), at the reference
 demand: ``at``, else the demand at which the staffing studies were run, else the middle of each
-swept demand parameter. This module decides what to show and draws the figures;
+swept demand parameter. This module decides what to show and draws the figures (with plots.py);
 experiments/report/html.py writes the page.
 """
 
@@ -25,6 +25,17 @@ from matplotlib.figure import Figure
 
 from experiments.report import html as h
 from experiments.report import plots
+from experiments.report.analysis import (
+    at_values,
+    choose,
+    option_colors,
+    param_columns,
+    scenario_rows,
+    short_name,
+    studies_where,
+    value_text,
+    wide_summary,
+)
 from experiments.results.result import Result
 from experiments.running.files import write_bytes
 
@@ -54,35 +65,6 @@ class Context:
     settings: dict[str, Any]
 
 
-def at_values(wide: pd.DataFrame, values: Mapping[str, float]) -> pd.DataFrame:
-    """Rows whose parameters equal ``values`` (or are missing: the option has no such parameter)."""
-    keep = pd.Series(True, index=wide.index)
-    for column, value in values.items():
-        keep &= wide[column].isna() | (wide[column] == value)
-    return wide[keep]
-
-
-def choose(wide: pd.DataFrame, by: list[str], sl_target: float) -> pd.DataFrame:
-    """Per group of ``by``: the cheapest scenario (``monthly_cost``) whose mean ``sl_frac`` meets
-    ``sl_target``, else the best-served one; ``meets_target`` says which."""
-    picks = []
-    for _, part in wide.dropna(subset=["sl_frac", "monthly_cost"]).groupby(by, sort=False, dropna=False, observed=True):
-        good = part[part["sl_frac"] >= sl_target]
-        picks.append(good.loc[good["monthly_cost"].idxmin()] if len(good) else part.loc[part["sl_frac"].idxmax()])
-    out = pd.DataFrame(picks, columns=wide.columns).reset_index(drop=True)
-    return out.assign(meets_target=out["sl_frac"] >= sl_target)
-
-
-def studies_where(wide: pd.DataFrame, column: str | None, varies: bool) -> pd.DataFrame:
-    """Rows of the studies (per option) in which ``column`` takes several values (``varies``) or one;
-    all rows if there are no studies, no such column, or no such study (a plain grid)."""
-    if column is None or "study" not in wide or wide["study"].nunique() < 2:
-        return wide
-    values = wide.groupby(["study", "option"], observed=True)[column].transform("nunique")
-    keep = values > 1 if varies else values <= 1
-    return wide[keep] if keep.any() else wide
-
-
 def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -> dict[str, float]:
     """``at``'s value of each demand parameter, else the one value of the studies that hold it fixed
     (the staffing curves are drawn there), else the middle of its swept values."""
@@ -96,8 +78,8 @@ def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -
         default = fixed[0] if len(fixed) == 1 and len(swept) > 1 else swept[(len(swept) - 1) // 2]
         values[column] = at[column] if column in at else default
         if values[column] not in swept:
-            raise ValueError(f"at: {column} = {plots.value_text(values[column])} was not run; swept values: "
-                             f"{', '.join(plots.value_text(v) for v in swept)}")
+            raise ValueError(f"at: {column} = {value_text(values[column])} was not run; swept values: "
+                             f"{', '.join(value_text(v) for v in swept)}")
     return values
 
 
@@ -110,7 +92,7 @@ def _volume_summary(summary: pd.DataFrame, wide: pd.DataFrame, volume: str | Non
     others = {c: v for c, v in reference.items() if c != volume}
     chosen = choose(at_values(studies_where(wide, volume, True), others), ["option", volume], sl_target)
     rows = summary[summary["scenario_id"].isin(chosen["scenario_id"])]
-    return rows.drop(columns=[c for c in plots.param_columns(rows) if c != volume])
+    return rows.drop(columns=[c for c in param_columns(rows) if c != volume])
 
 
 def _scenario_attr(result: Result, name: str) -> list[Any]:
@@ -123,8 +105,8 @@ def _scenario_attr(result: Result, name: str) -> list[Any]:
 def build_context(result: Result, sl_target: float, at: Mapping[str, float]) -> Context:
     """What to show: the swept parameters, the reference demand and each option's headline scenario."""
     summary = result.summary()
-    wide = plots.wide_summary(summary)
-    params = plots.param_columns(summary)
+    wide = wide_summary(summary)
+    params = param_columns(summary)
     demand = [c for c in params if c.startswith("demand.")]
     volumes = [c for c in demand if c.endswith(".calls_per_h")]
     reference = _reference(wide, demand, at)
@@ -136,7 +118,7 @@ def build_context(result: Result, sl_target: float, at: Mapping[str, float]) -> 
         volume_summary=_volume_summary(summary, wide, volume, reference, sl_target), sl_target=sl_target,
         currency=" / ".join(_scenario_attr(result, "currency")),
         service_level_s=thresholds[0] if len(thresholds) == 1 else None,
-        colors=plots.option_colors(wide["option"].astype(str).tolist()), settings=asdict(result.settings))
+        colors=option_colors(wide["option"].astype(str).tolist()), settings=asdict(result.settings))
 
 
 # ----------------------------------------------------------------------------- figures
@@ -154,40 +136,41 @@ class FigureSpec:
 
 def _at_text(ctx: Context) -> str:
     """``", at support.calls_per_h 20"``: where the staffing and frontier figures are drawn."""
-    return "".join(f", at {plots.short_name(c)} {plots.value_text(v)}" for c, v in ctx.reference.items())
+    return "".join(f", at {short_name(c)} {value_text(v)}" for c, v in ctx.reference.items())
 
 
 def _staffing_specs(ctx: Context) -> list[FigureSpec]:
     if not ctx.agents:
         return []
     fixed = at_values(studies_where(ctx.wide, ctx.volume, False), ctx.reference)
-    rows = plots.scenario_rows(ctx.summary, fixed["scenario_id"])
+    rows = scenario_rows(ctx.summary, fixed["scenario_id"])
     if rows.empty:
         return []
     at = _at_text(ctx)
-    kw = {"colors": ctx.colors}
     return [
         FigureSpec("cost_vs_agents", f"Monthly cost against staffing{at}",
                    "Compare the lines at the staffing each option needs to meet the target (next figure): "
                    "the lowest line there is the cheapest way to serve the calls.",
-                   lambda ax: plots.plot_cost_vs_agents(rows, ctx.agents, ax, currency=ctx.currency, **kw)),
+                   lambda ax: plots.plot_cost_vs_agents(rows, ctx.agents, ax, currency=ctx.currency, colors=ctx.colors)),
         FigureSpec("service_vs_agents", f"Service level against staffing{at}",
                    f"Read off how many agents each option needs for its line to cross the dashed "
                    f"{ctx.sl_target:.0%} target; the shaded band is the 95% confidence interval.",
-                   lambda ax: plots.plot_service_vs_agents(rows, ctx.agents, ax=ax, target=ctx.sl_target, **kw)),
+                   lambda ax: plots.plot_service_vs_agents(rows, ctx.agents, ax=ax, target=ctx.sl_target,
+                                                           colors=ctx.colors)),
     ]
 
 
 def _other_specs(ctx: Context) -> list[FigureSpec]:
     specs = []
-    if ctx.volume is not None:
+    volume = ctx.volume
+    if volume is not None:
         specs.append(FigureSpec(
             "cost_vs_volume", "Monthly cost against call volume, each option staffed to meet the target",
             "Where two lines cross, the cheaper option changes: these break-even volumes are marked "
             "with a cross and listed in the break-even section.",
-            lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, ctx.volume, ax, currency=ctx.currency,
+            lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, volume, ax, currency=ctx.currency,
                                                  colors=ctx.colors)))
-    rows = plots.scenario_rows(ctx.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
+    rows = scenario_rows(ctx.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
     specs.append(FigureSpec(
         "cost_vs_service", f"Cost against service level, every scenario tried{_at_text(ctx)}",
         "Scenarios on the black line are the efficient frontier (no other is both cheaper and better "
@@ -199,14 +182,14 @@ def _other_specs(ctx: Context) -> list[FigureSpec]:
 
 def _headline_specs(ctx: Context) -> list[FigureSpec]:
     specs = []
-    intervals = plots.scenario_rows(ctx.result.intervals, ctx.headline["scenario_id"])
+    intervals = scenario_rows(ctx.result.intervals, ctx.headline["scenario_id"])
     if not intervals.empty:
         specs.append(FigureSpec(
             "intraday_sl", "Service level by time of day, headline scenario of each option",
             "Look for hours where a line dips below the dashed target: callers wait then, even when "
             "the daily average looks fine.",
             lambda ax: plots.plot_intraday(intervals, "sl_frac", ax, target=ctx.sl_target, colors=ctx.colors)))
-    invoices = plots.scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
+    invoices = scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
     if not invoices.empty:
         specs.append(FigureSpec(
             "invoice_distribution", "Monthly BPO invoice, headline scenario of each option",

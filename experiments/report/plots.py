@@ -6,34 +6,37 @@ figure when ``None``), returns the Axes and never shows, saves or changes global
 never modified. Fractions (``_frac``) are drawn as percent; bands are 95% Student-t confidence
 intervals over replications.
 
-The pure functions beside them (:func:`wide_summary`, :func:`break_even_points`,
-:func:`efficient_frontier`, :func:`intraday_table`, :func:`monthly_invoices`,
-:func:`invoice_summary`) return the numbers the figures show, for tables and tests.
+The numbers they draw come from experiments/report/analysis.py (break-even volumes, efficient
+frontier, intraday and invoice tables), which has no matplotlib: use it for tables and tests.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from experiments.results.statistics import t_quantile
-from experiments.results.tables import ALL_POOLS, ID_COLUMNS
-from models.metrics import add_rates
+from experiments.report.analysis import (
+    X,
+    break_even_points,
+    curves,
+    efficient_frontier,
+    intraday_table,
+    metric_rows,
+    monthly_invoices,
+    option_colors,
+    param_columns,
+    scenario_labels,
+    wide_summary,
+    x_columns,
+)
+from experiments.results.tables import ALL_POOLS
 
-SUMMARY_COLUMNS = frozenset({*ID_COLUMNS, "pool", "metric", "reps_n", "mean", "sd", "ci_low", "ci_high"})
-#: counts summed over days and pools before the intraday rates are recomputed
-INTRADAY_SUMS = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "blocked_n",
-                 "unfinished_n", "queued_n", "wait_answered_s", "busy_s", "staffed_s"]
 LINE_STYLES = ("-", "--", ":", "-.")
-X = str | Sequence[str]
-"""An x column, or several coalesced (first non-missing), e.g. each option's own ``pools.*.agents``."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Metric:
 
     def band(self, values: pd.Series) -> np.ndarray:
         """CI bound(s) on the axis scale, clipped to what the metric can take."""
-        return np.clip(values.to_numpy(float), self.low, self.high) * self.scale
+        return np.asarray(np.clip(values.to_numpy(float), self.low, self.high) * self.scale, dtype=float)
 
 
 METRICS: dict[str, Metric] = {
@@ -69,106 +72,6 @@ METRICS: dict[str, Metric] = {
 }
 
 
-# ----------------------------------------------------------------------------- frames
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing column(s) {missing}; have {list(frame.columns)}")
-
-
-def param_columns(summary: pd.DataFrame) -> list[str]:
-    """The swept-parameter columns of a summary (every column that is not a summary column)."""
-    return [c for c in summary.columns if c not in SUMMARY_COLUMNS]
-
-
-def _x_columns(x: X) -> list[str]:
-    return [x] if isinstance(x, str) else list(x)
-
-
-def x_values(frame: pd.DataFrame, x: X) -> pd.Series:
-    """Column ``x``, or the first non-missing of several columns ``x`` row by row (float)."""
-    columns = _x_columns(x)
-    _require(frame, columns, "x")
-    return frame[columns].astype(float).bfill(axis=1).iloc[:, 0]
-
-
-def metric_rows(summary: pd.DataFrame, metric: str, pool: str = ALL_POOLS) -> pd.DataFrame:
-    """The summary rows of one metric and pool (ValueError naming what exists if there are none)."""
-    _require(summary, ["scenario_id", "option", "pool", "metric", "mean", "ci_low", "ci_high"], "summary")
-    rows = summary[(summary["metric"] == metric) & (summary["pool"] == pool)]
-    if rows.empty:
-        raise ValueError(f"summary: no rows for metric {metric!r} and pool {pool!r}; metrics: "
-                         f"{sorted(summary['metric'].unique())}, pools: {sorted(summary['pool'].unique())}")
-    return rows
-
-
-def wide_summary(summary: pd.DataFrame, pool: str = ALL_POOLS) -> pd.DataFrame:
-    """One row per scenario: ids (``scenario_id``, ``option``, ``study`` if any), parameters, and per
-    metric its mean (``<metric>``) and CI (``<metric>_low``, ``<metric>_high``), in order of first
-    appearance."""
-    _require(summary, ["scenario_id", "option", "pool", "metric", "mean", "ci_low", "ci_high"], "summary")
-    rows = summary[summary["pool"] == pool]
-    id_columns = [c for c in ID_COLUMNS if c in summary.columns]
-    ids = rows[[*id_columns, *param_columns(summary)]].drop_duplicates("scenario_id")
-    parts = [rows.pivot(index="scenario_id", columns="metric", values=value).add_suffix(suffix)
-             for value, suffix in (("mean", ""), ("ci_low", "_low"), ("ci_high", "_high"))]
-    values = pd.concat(parts, axis=1).reset_index()
-    values.columns.name = None
-    return ids.merge(values, on="scenario_id", how="left").reset_index(drop=True)
-
-
-def value_text(value: object) -> str:
-    """A parameter value as short text: ``20`` for 20.0, ``0.55``, or the text itself."""
-    return f"{value:g}" if isinstance(value, Real) and not isinstance(value, bool) else str(value)
-
-
-def scenario_rows(frame: pd.DataFrame, ids: Iterable[str]) -> pd.DataFrame:
-    """The rows of ``frame`` whose ``scenario_id`` is one of ``ids`` (an empty frame as it is)."""
-    return frame[frame["scenario_id"].isin(list(ids))] if not frame.empty else frame
-
-
-def short_name(column: str) -> str:
-    """``pools.inhouse.agents`` -> ``inhouse.agents``."""
-    return ".".join(column.split(".")[-2:])
-
-
-def _lines(rows: pd.DataFrame, x: X) -> Iterator[tuple[str, str, pd.DataFrame]]:
-    """(label, option, rows sorted by x) per curve: one per option and value of every other
-    parameter that varies; rows without an x value are left out."""
-    rows = rows.assign(_x=x_values(rows, x)).dropna(subset=["_x"])
-    others = [c for c in param_columns(rows) if c not in _x_columns(x) and c != "_x"
-              and rows[c].nunique(dropna=True) > 1]
-    for key, part in rows.groupby(["option", *others], sort=False, dropna=False, observed=True):
-        key = key if isinstance(key, tuple) else (key,)
-        extra = [f"{short_name(c)}={value_text(v)}" for c, v in zip(others, key[1:]) if not pd.isna(v)]
-        label = str(key[0]) + (f" ({', '.join(extra)})" if extra else "")
-        yield label, str(key[0]), part.sort_values("_x")
-
-
-def scenario_labels(frame: pd.DataFrame, params: Sequence[str] | None = None) -> dict[str, str]:
-    """A short label per scenario: its option, then its study and the values of the parameters that
-    vary in ``frame`` (``params``; default: the dotted-path columns), e.g. ``local-bpo
-    (local_bpo.agents=4)``; the scenario id where that would not tell two scenarios apart."""
-    ids = frame.drop_duplicates("scenario_id")
-    params = [c for c in frame.columns if "." in c] if params is None else list(params)
-    varying = [c for c in ["study", *params] if c in ids and ids[c].nunique(dropna=True) > 1]
-    labels = {}
-    for row in ids.to_dict("records"):
-        parts = [str(row[c]) if c == "study" else f"{short_name(c)}={value_text(row[c])}"
-                 for c in varying if pd.notna(row[c]) and row[c] != ""]
-        labels[str(row["scenario_id"])] = str(row["option"]) + (f" ({', '.join(parts)})" if parts else "")
-    twice = {label for label in labels.values() if list(labels.values()).count(label) > 1}
-    return {sid: sid if label in twice else label for sid, label in labels.items()}
-
-
-def option_colors(options: Sequence[str]) -> dict[str, str]:
-    """A colour per option (``C0``, ``C1``... in order of first appearance); pass the same mapping
-    to every figure of a report so an option keeps its colour."""
-    return {option: f"C{i % 10}" for i, option in enumerate(dict.fromkeys(options))}
-
-
 # ----------------------------------------------------------------------------- axes helpers
 
 
@@ -182,7 +85,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _param_label(x: X) -> str:
-    columns = _x_columns(x)
+    columns = x_columns(x)
     if all(c.endswith(".agents") for c in columns):
         return "scheduled agents (" + ", ".join(c.split(".")[-2] for c in columns) + ")"
     if all(c.endswith(".calls_per_h") for c in columns):
@@ -209,7 +112,7 @@ def _draw_curves(ax: Axes, rows: pd.DataFrame, x: X, metric: Metric,
     """Mean line with markers and a CI band per curve."""
     colors = colors or option_colors(rows["option"].astype(str).tolist())
     drawn: dict[str, int] = {}
-    for label, option, part in _lines(rows, x):
+    for label, option, part in curves(rows, x):
         style = LINE_STYLES[drawn.get(option, 0) % len(LINE_STYLES)]  # same colour, next style
         drawn[option] = drawn.get(option, 0) + 1
         xs = part["_x"].to_numpy()
@@ -222,7 +125,7 @@ def _draw_curves(ax: Axes, rows: pd.DataFrame, x: X, metric: Metric,
 
 def _integer_x(ax: Axes, x: X) -> None:
     """Whole ticks on an axis of agents (there is no half an agent)."""
-    if all(c.endswith(".agents") for c in _x_columns(x)):
+    if all(c.endswith(".agents") for c in x_columns(x)):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -275,51 +178,7 @@ def plot_service_vs_agents(summary: pd.DataFrame, x: X, metric: str = "sl_frac",
                    _axis_label(info, ""))
 
 
-# ----------------------------------------------------------------------------- break-even
-
-
-def _crossings(xs: np.ndarray, ya: np.ndarray, yb: np.ndarray) -> list[tuple[float, float, bool]]:
-    """(x, cost, a cheaper below) where two curves on a common grid change order."""
-    d = ya - yb
-    nonzero = np.flatnonzero(d != 0)
-    out = []
-    for j, k in zip(nonzero[:-1], nonzero[1:]):
-        if np.sign(d[j]) == np.sign(d[k]):
-            continue
-        if k == j + 1:  # linear on the segment: interpolate the crossing
-            t = d[j] / (d[j] - d[k])
-            out.append((xs[j] + t * (xs[k] - xs[j]), ya[j] + t * (ya[k] - ya[j]), bool(d[j] < 0)))
-        else:  # equal at sweep points in between: break even where they first meet
-            out.append((xs[j + 1], ya[j + 1], bool(d[j] < 0)))
-    return out
-
-
-def _curves(summary: pd.DataFrame, x: X, metric: str, pool: str) -> dict[str, pd.Series]:
-    """Mean metric by x per curve label (duplicates at one x averaged, NaN dropped)."""
-    rows = metric_rows(summary, metric, pool).dropna(subset=["mean"])
-    return {label: part.groupby("_x", observed=True)["mean"].mean() for label, _, part in _lines(rows, x)}
-
-
-def break_even_points(summary: pd.DataFrame, x: X, metric: str = "monthly_cost",
-                      pool: str = ALL_POOLS) -> pd.DataFrame:
-    """Where two options' mean cost curves cross, by linear interpolation between sweep points.
-
-    Returns one row per crossing: ``option_a``, ``option_b`` (curve labels, as in the legends),
-    ``x`` (the break-even value of the swept parameter), ``cost`` (the metric there) and
-    ``cheaper_below`` (which of the two is cheaper at lower ``x``), sorted by ``x``. Curves are
-    compared only over the range of ``x`` both cover; tangent points (touching without changing
-    order) are not break-even points.
-    """
-    curves = _curves(summary, x, metric, pool)
-    rows = []
-    for (a, ca), (b, cb) in itertools.combinations(curves.items(), 2):
-        low, high = max(ca.index.min(), cb.index.min()), min(ca.index.max(), cb.index.max())
-        grid = np.union1d(ca.index, cb.index)
-        grid = grid[(grid >= low) & (grid <= high)]
-        ya, yb = (np.interp(grid, c.index.to_numpy(float), c.to_numpy(float)) for c in (ca, cb))
-        rows += [(a, b, xc, cost, a if a_below else b) for xc, cost, a_below in _crossings(grid, ya, yb)]
-    columns = ["option_a", "option_b", "x", "cost", "cheaper_below"]
-    return pd.DataFrame(rows, columns=columns).sort_values("x", ignore_index=True)
+# ----------------------------------------------------------------------------- against volume
 
 
 def plot_cost_vs_volume(summary: pd.DataFrame, x: X = "demand.support.calls_per_h", ax: Axes | None = None,
@@ -343,23 +202,6 @@ def plot_cost_vs_volume(summary: pd.DataFrame, x: X = "demand.support.calls_per_
 
 
 # ----------------------------------------------------------------------------- cost against service
-
-
-def efficient_frontier(frame: pd.DataFrame, cost: str = "monthly_cost", service: str = "sl_frac",
-                       pool: str = ALL_POOLS) -> pd.DataFrame:
-    """The non-dominated scenarios: none other is at least as cheap and at least as well served
-    while strictly better on one. ``frame`` is wide (columns ``cost`` and ``service``, one row per
-    scenario) or a tidy summary (made wide with :func:`wide_summary` for ``pool``). Rows with a
-    missing value are left out; the result is sorted by cost (then service, best first)."""
-    wide = wide_summary(frame, pool) if "metric" in frame.columns else frame
-    _require(wide, [cost, service], "efficient_frontier")
-    wide = wide.dropna(subset=[cost, service])
-    c = wide[cost].to_numpy(float)
-    s = wide[service].to_numpy(float)
-    no_worse = (c[None, :] <= c[:, None]) & (s[None, :] >= s[:, None])
-    better = (c[None, :] < c[:, None]) | (s[None, :] > s[:, None])
-    dominated = (no_worse & better).any(axis=1)
-    return wide[~dominated].sort_values([cost, service], ascending=[True, False], ignore_index=True)
 
 
 def plot_cost_vs_service(summary: pd.DataFrame, ax: Axes | None = None, *, cost: str = "monthly_cost",
@@ -393,7 +235,7 @@ def _name_points(ax: Axes, points: pd.DataFrame, labels: Mapping[str, str], x: s
         return
     xs, ys = points[x] * xinfo.scale, points[y] * yinfo.scale
     middle = (xs.min() + xs.max()) / 2
-    for i, (sid, px, py) in enumerate(zip(points["scenario_id"], xs, ys)):
+    for i, (sid, px, py) in enumerate(zip(points["scenario_id"], xs, ys, strict=True)):
         left = px <= middle
         text = ax.annotate(labels.get(str(sid), str(sid)), (px, py), textcoords="offset points",
                            xytext=(9 if left else -9, -12 if i % 2 else 5), ha="left" if left else "right",
@@ -402,33 +244,6 @@ def _name_points(ax: Axes, points: pd.DataFrame, labels: Mapping[str, str], x: s
 
 
 # ----------------------------------------------------------------------------- intraday
-
-
-def intraday_table(intervals: pd.DataFrame, metric: str = "sl_frac", pool: str | None = None,
-                   level: float = 0.95) -> pd.DataFrame:
-    """Per scenario and interval of the day: ``hour`` (interval start, h), ``mid_h`` (its middle),
-    ``reps_n``, ``mean``, ``ci_low``, ``ci_high`` of ``metric`` across replications.
-
-    Counts are first summed over the days (and over pools, unless ``pool`` picks one) of each
-    replication and the rate recomputed from the sums (models.metrics), so busy intervals weigh
-    more than quiet ones; the interval is a Student-t interval over replications.
-    """
-    _require(intervals, ["scenario_id", "option", "rep", "pool", "start_s", *INTRADAY_SUMS], "intervals")
-    rows = intervals if pool is None else intervals[intervals["pool"] == pool]
-    rows = rows.assign(hour=(rows["start_s"] % 86400.0) / 3600.0)
-    keys = ["scenario_id", "option", "hour"]
-    per_rep = add_rates(rows.groupby([*keys, "rep"], as_index=False, sort=True, observed=True)[INTRADAY_SUMS].sum())
-    by_hour = per_rep.groupby(keys, as_index=False, sort=False, observed=True)[metric]
-    out = by_hour.agg(mean="mean", sd="std", reps_n="count")
-    half = t_quantile(out["reps_n"] - 1, level) * out["sd"] / np.sqrt(out["reps_n"])
-    length_h = out.groupby("scenario_id", observed=True)["hour"].transform(_interval_h)
-    return out.assign(mid_h=out["hour"] + length_h / 2, ci_low=out["mean"] - half, ci_high=out["mean"] + half)
-
-
-def _interval_h(hours: pd.Series) -> float:
-    """Interval length (h) from the interval starts of one scenario: their smallest gap."""
-    starts = np.unique(hours.to_numpy(float))
-    return float(np.diff(starts).min()) if len(starts) > 1 else 24.0
 
 
 def plot_intraday(intervals: pd.DataFrame, metric: str = "sl_frac", ax: Axes | None = None, *,
@@ -458,28 +273,6 @@ def plot_intraday(intervals: pd.DataFrame, metric: str = "sl_frac", ax: Axes | N
 
 
 # ----------------------------------------------------------------------------- invoices
-
-
-def monthly_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
-    """Invoices of all BPO pools added up per scenario, replication and billing month, with
-    ``monthly_invoice_cost`` = ``invoice_cost / month_frac`` (part months scaled to 30 days)."""
-    _require(invoices, ["scenario_id", "option", "rep", "month", "month_frac", "invoice_cost"], "invoices")
-    keys = ["scenario_id", "option", "rep", "month"]
-    money = invoices.astype({"invoice_cost": float, "month_frac": float})  # empty frames come as object
-    out = money.groupby(keys, as_index=False, sort=False, observed=True).agg(
-        invoice_cost=("invoice_cost", "sum"), month_frac=("month_frac", "max"))
-    return out.assign(monthly_invoice_cost=out["invoice_cost"] / out["month_frac"])
-
-
-def invoice_summary(invoices: pd.DataFrame, by: str = "option") -> pd.DataFrame:
-    """Per ``by``: ``months_n``, ``mean``, ``p95`` (95th percentile, linear) and ``max`` of the
-    monthly invoice (see :func:`monthly_invoices`); ``scaled`` says whether part months were scaled."""
-    months = monthly_invoices(invoices)
-    grouped = months.groupby(by, sort=False, observed=True)
-    out = grouped["monthly_invoice_cost"].agg(months_n="count", mean="mean", max="max")
-    out["p95"] = grouped["monthly_invoice_cost"].quantile(0.95)
-    out["scaled"] = grouped["month_frac"].min() < 1
-    return out.reset_index()
 
 
 def plot_invoice_distribution(invoices: pd.DataFrame, ax: Axes | None = None, *, currency: str = "",
