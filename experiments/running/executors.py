@@ -49,10 +49,10 @@ class Executor(ABC):
     description: str = ""
 
     @abstractmethod
-    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
         """Call ``fn(*tasks[i])`` for every i; yield ``(i, result)`` in order of completion."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  a default that does nothing: executors without workers keep it
         """Release workers; the executor cannot be used afterwards."""
 
     def __enter__(self) -> Executor:
@@ -67,7 +67,7 @@ class SerialExecutor(Executor):
 
     description = "1 process (in-process)"
 
-    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
         for i, args in enumerate(tasks):
             yield i, fn(*args)
 
@@ -103,24 +103,25 @@ def _exit_with(pid: int) -> None:
 
 
 def _start_forkserver() -> None:
-    """Start multiprocessing's forkserver (once per process) with SIGINT ignored.
+    """Start multiprocessing's forkserver (once per process) with SIGINT blocked in it.
 
-    An ignored signal stays ignored across fork and exec, and Python then installs no
-    KeyboardInterrupt handler: the forkserver, the resource tracker it needs and every worker it
-    forks ignore Ctrl-C from their first instruction, so a Ctrl-C while they start (the forkserver
-    imports pandas and SciPy first) prints no traceback of theirs; the main process stops them.
-    This process ignores SIGINT only while the forkserver is forked and exec'd (about a
-    millisecond; a Ctrl-C exactly then is lost, press it again).
+    The forkserver imports pandas and SciPy (its preload) before it ignores SIGINT itself; a Ctrl-C
+    in that time would print its KeyboardInterrupt traceback. A blocked signal stays blocked
+    across fork and exec, so the forkserver is started while this thread blocks SIGINT: it and the
+    workers it forks never see a Ctrl-C (the main process stops them). In this process a Ctrl-C
+    during the start stays pending and is delivered when the block ends, so it is never lost. The
+    resource tracker is started first: its own start unblocks SIGINT when it ends.
     """
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
+    resource_tracker.ensure_running()
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if main else None
     try:
         forkserver.ensure_running()
     finally:
         if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _RemoteTraceback(Exception):
@@ -151,7 +152,7 @@ def _serve(tasks: Connection, results: Connection, parent: int) -> None:
             return
         fn, args = message
         try:
-            reply: tuple = (True, fn(*args))
+            reply: tuple[Any, ...] = (True, fn(*args))
         except BaseException as exc:
             reply = (False, exc, traceback.format_exc())
         del message, fn, args
@@ -198,6 +199,7 @@ class ProcessExecutor(Executor):
         wanted = min(wanted, self.jobs)
         if len(self._workers) >= wanted:
             return self._workers
+        context: multiprocessing.context.BaseContext
         if "forkserver" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
@@ -217,7 +219,7 @@ class ProcessExecutor(Executor):
             self._workers.append(_Worker(process, task_writer, result_reader))
         return self._workers
 
-    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
         if not tasks:
             return
         todo = iter(range(len(tasks)))
@@ -242,6 +244,8 @@ class ProcessExecutor(Executor):
                     worker = busy.pop(conn)
                     reply = _talk(conn.recv)
                     index, worker.task = worker.task, None
+                    if index is None:  # cannot be: every busy worker was given a task
+                        raise AssertionError(f"{worker.process.name} replied without a task")
                     if not reply[0]:
                         raise reply[1] from _RemoteTraceback(reply[2])
                     give(worker)  # its next task first: the worker computes while the caller writes
@@ -299,17 +303,20 @@ class DaskExecutor(Executor):
         joined the scheduler within ``worker_timeout_s`` seconds (tasks would wait for ever)."""
         from distributed import Client, LocalCluster  # imported only when asked for: it is slow
 
-        self._cluster = None
-        self._client = None
+        # distributed is treated as untyped (pyproject): its cluster and client are Any here
+        self._cluster: Any = None
+        self._client: Any = None
         where, connected = address or "a local cluster", False
         try:
             if address is None:
-                self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                             host="127.0.0.1", dashboard_address=None)
-                self._client = Client(self._cluster)
+                self._cluster = LocalCluster(  # type: ignore[no-untyped-call, unused-ignore]  # untyped library
+                    n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None)
+                self._client = Client(self._cluster)  # type: ignore[no-untyped-call, unused-ignore]  # untyped library
                 self.description = f"Dask LocalCluster ({n_workers} worker processes on 127.0.0.1)"
             else:
-                self._client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
+                self._client = Client(  # type: ignore[no-untyped-call, unused-ignore]  # untyped library
+                    address, timeout=DASK_CONNECT_TIMEOUT_S)
                 self.description = f"Dask scheduler at {address}"
             connected = True
             self._client.wait_for_workers(1, timeout=worker_timeout_s)
@@ -320,13 +327,13 @@ class DaskExecutor(Executor):
                                     f"(dask worker {address}) or wait longer with --dask-timeout") from None
             raise ExecutorError(f"cannot start Dask on {where}: {exc}") from None
 
-    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed
 
         futures = [self._client.submit(fn, *args, pure=False) for args in tasks]
         index = {future.key: i for i, future in enumerate(futures)}
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures):  # type: ignore[no-untyped-call, unused-ignore]  # untyped library
                 yield index[future.key], future.result()
         finally:
             self._client.cancel(futures)
