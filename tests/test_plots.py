@@ -382,8 +382,8 @@ def test_importing_plots_has_no_side_effects():
 
 
 def test_analysis_imports_no_matplotlib():
-    # the numbers behind the figures must be usable where matplotlib is not
-    code = ("import sys; import experiments.report.analysis; "
+    # the numbers behind the figures (and the page's sections) must be usable where matplotlib is not
+    code = ("import sys; import experiments.report.analysis, experiments.report.html, experiments.report.sections; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])

@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 from test_plots import OPTIONS, SCENARIOS, VOLUME, experiment_tables
 
 from experiments.report import html as h
@@ -109,7 +110,7 @@ def test_break_even_scenarios_method_and_versions_are_stated(page):
     tables = experiment_tables()
     assert "break-even calls/h" in page
     local_bpo = next(p.scenario for p in tables["points"] if p.option == "local-bpo")
-    assert h.esc(local_bpo.pools[0].contract.describe()) in page  # the contract as run
+    assert str(escape(local_bpo.pools[0].contract.describe())) in page  # the contract as run, escaped as the template does
     assert "pools.inhouse.agents" in page and "10, 20, 30" in page  # the sweep
     for words in ("3 replication(s)", "Root seed 12345", "common random numbers", "Student-t"):
         assert words in page
@@ -118,10 +119,16 @@ def test_break_even_scenarios_method_and_versions_are_stated(page):
 
 
 def test_text_is_escaped(page):
-    assert "&lt;draft&gt; &amp; &quot;friends&quot;" in page
+    # Jinja2's autoescaping (markupsafe) writes " as &#34; and ' as &#39;: the same characters to a browser
+    assert "&lt;draft&gt; &amp; &#34;friends&#34;" in page
     assert "<draft>" not in page
-    cell = h.table(["<th>"], [["a < b & 'c'"]])
-    assert '<td class="key">a &lt; b &amp; &#x27;c&#x27;</td>' in cell and "&lt;th&gt;" in cell
+    assert re.findall(r"<h1>(.*?)</h1>", page) == [str(escape(TITLE))]
+    assert html.unescape(str(escape(TITLE))) == TITLE
+    table = h.Table.of(["<th>"], [["a < b & 'c'", h.Cell("1", "[<0> – 2]")]])
+    cell = h.render_page("t", "s", [h.Section("x\"y", "<x>", (table, h.Note("<b>")))])
+    assert '<td class="key">a &lt; b &amp; &#39;c&#39;</td>' in cell and "<th>&lt;th&gt;</th>" in cell
+    assert '<td>1<br><span class="ci">[&lt;0&gt; – 2]</span></td>' in cell
+    assert '<section id="x&#34;y">' in cell and "<h2>&lt;x&gt;</h2>" in cell and '<p class="note">&lt;b&gt;</p>' in cell
 
 
 def test_at_must_be_a_swept_value(tmp_path):

@@ -1,371 +1,135 @@
-"""The report as HTML: small builders, the sections, and the domain objects written as text.
+"""The report page: its blocks as plain data, and the page rendered from a Jinja2 template.
 
-experiments/report/page.py decides what to show (a :class:`~experiments.report.Context`) and draws the
-figures; this module writes it. Every text is escaped here, on the way in: builders take plain text
-(or a :class:`Cell`) unless an argument is named ``*_html``, and return HTML strings. The page
-carries its own CSS and its images as ``data:`` URIs, so it needs nothing else: no external style
-sheet, script, font or picture.
+experiments/report/sections.py says what each section holds, as :class:`Section` objects made of
+blocks (:class:`Paragraph`, :class:`Note`, :class:`Bullets`, :class:`SubHeading`, :class:`Table`,
+:class:`Figure`); :func:`render_page` writes them with ``templates/report.html.j2``. Blocks hold
+plain text, never HTML: the template's environment escapes every value (``autoescape=True``), so
+nothing here escapes by hand and nothing is marked safe. The page carries its own CSS
+(``templates/report.css``, included inline) and its images as ``data:`` URIs, so it needs nothing
+else: no external style sheet, script, font or picture.
 """
 
 from __future__ import annotations
 
 import base64
-import html
-import math
-from collections.abc import Iterable, Mapping, Sequence
-from importlib import metadata
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import ClassVar, NamedTuple
 
-import pandas as pd
+import jinja2
 
-from experiments.report import analysis
-from experiments.results.tables import shared_columns
-from experiments.results.text import number, plus_minus
-from models.demand import CallType
-from models.pools import Pool
-
-if TYPE_CHECKING:
-    from experiments.report.page import Context
-
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
-       margin: 0 auto; max-width: 1100px; padding: 1.5rem 2rem 4rem; color: #1d232a;
-       line-height: 1.45; }
-h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
-h2 { font-size: 1.3rem; margin-top: 2.4rem; border-bottom: 2px solid #dde3ea; padding-bottom: 0.2rem; }
-h3 { font-size: 1.05rem; margin-top: 1.4rem; }
-.subtitle { color: #5b6570; margin-top: 0; }
-nav ol { columns: 2; color: #5b6570; }
-table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.88rem; }
-th, td { border: 1px solid #dde3ea; padding: 0.3rem 0.55rem; text-align: left; vertical-align: top; }
-th { background: #f2f5f8; }
-.wide { overflow-x: auto; }
-.ci { color: #5b6570; font-size: 0.85em; }
-td.key { white-space: nowrap; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.good td:first-child { border-left: 4px solid #2e8540; }
-figure { margin: 1.2rem 0 2rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid #e4e8ec; }
-figcaption { color: #3a444e; font-size: 0.92rem; margin-top: 0.3rem; }
-figcaption b { color: #1d232a; }
-.note { color: #5b6570; font-size: 0.9rem; }
-code { background: #f2f5f8; padding: 0 0.25rem; border-radius: 3px; font-size: 0.88em; }
-"""
+TEMPLATE = "report.html.j2"
 
 
 class Cell(NamedTuple):
-    """A table cell of a value with a smaller second line (e.g. its confidence interval)."""
+    """A table cell: its text and an optional smaller second line (e.g. a confidence interval)."""
 
     text: str
     note: str = ""
 
-    def html(self) -> str:
-        return esc(self.text) + (f'<br><span class="ci">{esc(self.note)}</span>' if self.note else "")
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of text."""
+
+    text: str
+    kind: ClassVar[str] = "paragraph"
 
 
-def esc(text: object) -> str:
-    """``text`` as HTML-safe text (quotes escaped too, so it is safe in attributes)."""
-    return html.escape(str(text), quote=True)
+@dataclass(frozen=True)
+class Note:
+    """A paragraph in smaller grey type: how to read what follows."""
+
+    text: str
+    kind: ClassVar[str] = "note"
 
 
-def heading(level: int, text: str, anchor: str | None = None) -> str:
-    ident = f' id="{esc(anchor)}"' if anchor else ""
-    return f"<h{level}{ident}>{esc(text)}</h{level}>"
+@dataclass(frozen=True)
+class Bullets:
+    """A bulleted list, one text per item."""
+
+    items: tuple[str, ...]
+    kind: ClassVar[str] = "bullets"
 
 
-def paragraph(text: str, css_class: str | None = None) -> str:
-    cls = f' class="{esc(css_class)}"' if css_class else ""
-    return f"<p{cls}>{esc(text)}</p>"
+@dataclass(frozen=True)
+class SubHeading:
+    """A heading inside a section (``<h3>``)."""
+
+    text: str
+    kind: ClassVar[str] = "subheading"
 
 
-def bullets(items: Iterable[str]) -> str:
-    return "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in items) + "</ul>"
+@dataclass(frozen=True)
+class Table:
+    """A table of cells. Columns at ``numeric`` positions are right-aligned (class ``num``), those at
+    ``keys`` (names such as ``all-inhouse``) never wrap (class ``key``); ``row_classes`` gives each
+    row a class (``good`` marks a frontier scenario) or none (``""``)."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    numeric: frozenset[int] = frozenset()
+    row_classes: tuple[str, ...] = ()
+    keys: frozenset[int] = frozenset({0})
+    kind: ClassVar[str] = "table"
+
+    @classmethod
+    def of(cls, headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: Iterable[int] = (),
+           row_classes: Sequence[str] = (), keys: Iterable[int] = (0,)) -> Table:
+        """A table from loose rows: each value a :class:`Cell` or anything else, written as ``str(value)``."""
+        cells = tuple(tuple(v if isinstance(v, Cell) else Cell(str(v)) for v in row) for row in rows)
+        return cls(tuple(headers), cells, frozenset(numeric), tuple(row_classes), frozenset(keys))
+
+    def cell_class(self, column: int) -> str:
+        """The CSS classes of the cells of column ``column`` (``"num"``, ``"key"``, both or ``""``)."""
+        return " ".join(["num"] * (column in self.numeric) + ["key"] * (column in self.keys))
+
+    def row_class(self, row: int) -> str:
+        """The CSS class of row ``row`` (``""`` for none)."""
+        return self.row_classes[row] if row < len(self.row_classes) else ""
 
 
-def code(text: str) -> str:
-    return f"<code>{esc(text)}</code>"
+@dataclass(frozen=True)
+class Figure:
+    """An embedded image (``src`` a ``data:image/png;base64,...`` URI) with a bold title and a
+    one-sentence caption; ``anchor`` is its id in the page."""
+
+    anchor: str
+    src: str
+    alt: str
+    title: str
+    caption: str
+    kind: ClassVar[str] = "figure"
 
 
-def _cell(value: object) -> str:
-    return value.html() if isinstance(value, Cell) else esc(value)
+Block = Paragraph | Note | Bullets | SubHeading | Table | Figure
 
 
-def _td(value: object, classes: list[str]) -> str:
-    cls = f' class="{" ".join(classes)}"' if classes else ""
-    return f"<td{cls}>{_cell(value)}</td>"
+@dataclass(frozen=True)
+class Section:
+    """One section of the page: its id (``anchor``), its heading and its blocks, in order."""
 
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: Sequence[int] = (),
-          row_classes: Sequence[str] | None = None, keys: Sequence[int] = (0,)) -> str:
-    """A table of text (or :class:`Cell`) cells; columns at the ``numeric`` positions are
-    right-aligned, those at ``keys`` (names such as ``all-inhouse``) never wrap."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = []
-    for i, row in enumerate(rows):
-        cells = "".join(_td(c, ["num"] * (j in numeric) + ["key"] * (j in keys)) for j, c in enumerate(row))
-        cls = f' class="{esc(row_classes[i])}"' if row_classes and row_classes[i] else ""
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
-            "</table></div>")
+    anchor: str
+    title: str
+    blocks: tuple[Block, ...]
 
 
 def png_data_uri(png: bytes) -> str:
+    """PNG bytes as a ``data:image/png;base64,...`` URI. Its characters (letters, digits, ``+/=:;,``)
+    are none that HTML escaping changes, so the template escapes it like any text, unchanged."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def figure(png: bytes, alt: str, title: str, caption: str, anchor: str) -> str:
-    """An embedded PNG with a bold title and a one-sentence caption."""
-    return (f'<figure id="{esc(anchor)}"><img src="{png_data_uri(png)}" alt="{esc(alt)}">'
-            f"<figcaption><b>{esc(title)}.</b> {esc(caption)}</figcaption></figure>")
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment: templates from this package's ``templates`` folder, every value
+    escaped for HTML, an undefined name an error rather than an empty string."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("experiments.report", "templates"), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
 
 
-def contents(entries: Sequence[tuple[str, str]]) -> str:
-    """A table of contents from (anchor, title) pairs."""
-    items = "".join(f'<li><a href="#{esc(anchor)}">{esc(title)}</a></li>' for anchor, title in entries)
-    return f"<nav><ol>{items}</ol></nav>"
-
-
-def section(anchor: str, title: str, *parts_html: str) -> str:
-    return f'<section id="{esc(anchor)}">{heading(2, title)}{"".join(parts_html)}</section>'
-
-
-def page(title: str, subtitle: str, body_html: str) -> str:
-    """The whole document: doctype, UTF-8, inline CSS, title, body."""
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<style>{CSS}</style></head><body>"
-            f"{heading(1, title)}{paragraph(subtitle, 'subtitle')}{body_html}</body></html>\n")
-
-
-def with_ci(mean: object, low: object, high: object, spec: str, scale: float = 1.0) -> Cell:
-    """The mean over ``[low – high]``; no interval when it is missing (one replication) or has no
-    width (a cost fixed by the schedule)."""
-    ends = number(low, spec, scale), number(high, spec, scale)
-    note = "" if "–" in ends or ends[0] == ends[1] else f"[{ends[0]} – {ends[1]}]"
-    return Cell(number(mean, spec, scale), note)
-
-
-# ----------------------------------------------------------------------------- sections
-
-SECTIONS = [("question", "What was asked"), ("headline", "Headline"), ("figures", "Figures"),
-            ("break-even", "Break-even volumes"), ("all-scenarios", "Every scenario tried"),
-            ("scenarios", "Scenarios and sweep as run"), ("method", "Method"), ("versions", "Versions")]
-
-HEADLINE = [("sl_frac", "service level %", ".1f", 100.0), ("asa_s", "ASA s", ".1f", 1.0),
-            ("abandon_frac", "abandoned %", ".1f", 100.0), ("cost_per_call", "cost per call", ",.2f", 1.0),
-            ("monthly_cost", "monthly cost", ",.0f", 1.0)]
-
-
-def _money(ctx: Context, label: str) -> str:
-    return f"{label} ({ctx.currency})" if ctx.currency else label
-
-
-def _metric_headers(ctx: Context) -> list[str]:
-    return [_money(ctx, label) if "cost" in label else label for _, label, _, _ in HEADLINE]
-
-
-def _metric_cells(row: Mapping[str, Any], short: bool = False) -> list[str | Cell]:
-    """``mean [low – high]`` per headline metric, or ``mean ± half-width`` when ``short``."""
-    cell = plus_minus if short else with_ci
-    return [cell(row.get(m), row.get(f"{m}_low"), row.get(f"{m}_high"), spec, scale)
-            for m, _, spec, scale in HEADLINE]
-
-
-def _config(ctx: Context, row: Mapping[str, Any]) -> str:
-    """``staffing: calls_per_h 20, inhouse.agents 6``: the study and swept values of one scenario."""
-    values = ", ".join(f"{analysis.short_name(c)} {analysis.value_text(row[c])}" for c in ctx.params if pd.notna(row[c]))
-    study = f"{row['study']}: " if row.get("study") else ""
-    return study + (values or "as in its file")
-
-
-def _value(value: Any) -> str:
-    return "–" if pd.isna(value) else analysis.value_text(value)
-
-
-def _values(wide: pd.DataFrame, column: str) -> str:
-    """The values a parameter takes in ``wide``, in order."""
-    return ", ".join(analysis.value_text(v) for v in sorted(wide[column].dropna().unique()))
-
-
-def _threshold(ctx: Context) -> str:
-    return f"{ctx.service_level_s:g} s" if ctx.service_level_s is not None else "each scenario's threshold"
-
-
-def question_section(ctx: Context, question: str | None) -> str:
-    options = ", ".join(ctx.wide["option"].astype(str).unique())
-    asked = (question or ctx.result.meta.get("question")
-             or f"What would each option ({options}) cost per month, and how long would its callers wait?")
-    swept = "; ".join(f"{c} over {_values(ctx.wide, c)}" for c in ctx.params) or "nothing (one scenario per option)"
-    where = ", ".join(f"{c} = {analysis.value_text(v)}" for c, v in ctx.reference.items())
-    return section("question", "What was asked", paragraph(asked), bullets([
-        f"Service-level target: {ctx.sl_target:.0%} of offered calls answered within {_threshold(ctx)}.",
-        f"Swept: {swept}; {len(ctx.wide)} scenarios in all.",
-        "Each option's headline scenario is its cheapest one whose mean service level meets the target "
-        "(or, if none does, its best-served one)" + (f", at {where}." if where else "."),
-    ]))
-
-
-def headline_section(ctx: Context) -> str:
-    invoices = analysis.scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
-    p95 = analysis.invoice_summary(invoices).set_index("option")["p95"] if not invoices.empty else pd.Series(dtype=float)
-    rows = [[row["option"], _config(ctx, row), *_metric_cells(row),
-             number(p95.get(row["option"]), ",.0f"), "yes" if row["meets_target"] else "no"]
-            for row in ctx.headline.to_dict("records")]
-    headers = ["option", "scenario", *_metric_headers(ctx), _money(ctx, "invoice p95 per month"),
-               f"meets {ctx.sl_target:.0%}"]
-    note = ("Mean over replications, its 95% confidence interval below in brackets. Monthly cost is the total "
-            "(in-house labour plus BPO invoices) scaled to 30 days; the invoice 95th percentile is over "
-            "replications and billing months (– for options without a BPO).")
-    return section("headline", "Headline", paragraph(note, "note"),
-                   table(headers, rows, numeric=range(2, 2 + len(HEADLINE) + 1)))
-
-
-def break_even_section(ctx: Context) -> str:
-    if ctx.volume is None:
-        return section("break-even", "Break-even volumes",
-                       paragraph("Call volume was not swept, so there are no break-even volumes."))
-    points = analysis.break_even_points(ctx.volume_summary, ctx.volume)
-    how = paragraph(f"Each option staffed at each volume as its headline is chosen (cheapest meeting "
-                    f"the target, else best served); crossings of the mean monthly cost curves, "
-                    f"interpolated linearly between the swept volumes of {ctx.volume}.", "note")
-    if points.empty:
-        return section("break-even", "Break-even volumes", how, paragraph(
-            "No break-even inside the swept range: the options keep the same order of cost throughout."))
-    rows = [[p.option_a, p.option_b, f"{p.x:,.1f}", f"{p.cost:,.0f}", p.cheaper_below,
-             p.option_b if p.cheaper_below == p.option_a else p.option_a] for p in points.itertuples()]
-    headers = ["option", "versus", "break-even calls/h", _money(ctx, "monthly cost there"), "cheaper below",
-               "cheaper above"]
-    return section("break-even", "Break-even volumes", how, table(headers, rows, numeric=(2, 3)))
-
-
-def _frontier_ids(ctx: Context) -> set[str]:
-    """Scenarios on the efficient frontier among those with the same demand (fair comparisons only)."""
-    demand = [c for c in ctx.reference]
-    groups = ctx.wide.groupby(demand, dropna=False, observed=True) if demand else [(None, ctx.wide)]
-    return {sid for _, part in groups for sid in analysis.efficient_frontier(part)["scenario_id"]}
-
-
-def _param_groups(ctx: Context) -> list[tuple[str, list[str]]]:
-    """(header, columns) of the parameters in tables (see results.tables.shared_columns)."""
-    return shared_columns(ctx.wide, ctx.params, analysis.short_name)
-
-
-def all_scenarios_section(ctx: Context) -> str:
-    frontier = _frontier_ids(ctx)
-    ids = ["option", *(["study"] if "study" in ctx.wide and ctx.wide["study"].astype(str).ne("").any() else [])]
-    groups = _param_groups(ctx)
-    wide = ctx.wide.assign(**{header: analysis.x_values(ctx.wide, columns) for header, columns in groups})
-    records = wide.sort_values([*ids, *(header for header, _ in groups)]).to_dict("records")
-    rows = [[*(r[c] for c in ids), *[_value(r[header]) for header, _ in groups], *_metric_cells(r, True),
-             "yes" if r["scenario_id"] in frontier else ""] for r in records]
-    headers = [*ids, *(header for header, _ in groups), *_metric_headers(ctx), "efficient frontier"]
-    numeric = range(len(ids), len(ids) + len(groups) + len(HEADLINE))
-    classes = ["good" if r["scenario_id"] in frontier else "" for r in records]
-    note = ("Mean ± 95% confidence half-width. Frontier scenarios (no other with the same demand is both "
-            "cheaper and better served) have a green edge.")
-    return section("all-scenarios", "Every scenario tried", paragraph(note, "note"),
-                   table(headers, rows, numeric=numeric, row_classes=classes))
-
-
-def _scenario_part(point: Any, config: str) -> list[str]:
-    scenario = point.scenario
-    facts = (f"From {scenario.source or 'code'}; service level counts calls answered within "
-             f"{scenario.service_level_s:g} s; {scenario.interval_min}-minute intervals; costs in "
-             f"{scenario.currency}" + (f"; {scenario.lines} lines" if scenario.lines else "") + ".")
-    pools = table(["pool", "kind", "location", "scheduled agents", "shrinkage", "handle-time factor",
-                   "first-contact resolution", "open", "price"], [pool_cells(p) for p in scenario.pools])
-    demand = table(["call type", "calls/h (mean)", "handle time s (mean)", "patience s (mean)", "route"],
-                   [demand_cells(c) for c in scenario.demand], numeric=(1, 2, 3))
-    return [heading(3, f"{point.option}: {config}"), paragraph(facts), pools, demand]
-
-
-def _sweep_table(ctx: Context) -> str:
-    """One row per study and option: the values of each parameter it sets."""
-    if not ctx.params:
-        return paragraph("Nothing was swept: one scenario per option.")
-    keys = [k for k in ("study", "option") if k in ctx.wide and ctx.wide[k].astype(str).ne("").any()]
-    rows = []
-    for key, part in ctx.wide.groupby(keys, sort=False, observed=True):
-        values = "; ".join(f"{c}: {_values(part, c)}" for c in ctx.params if part[c].notna().any())
-        rows.append([*(key if isinstance(key, tuple) else (key,)), values, len(part)])
-    return table([*keys, "values (dotted paths in the scenario file)", "scenarios"], rows, numeric=(len(keys) + 1,))
-
-
-def scenarios_section(ctx: Context) -> str:
-    points = {str(p.scenario_id): p for p in ctx.result.points if getattr(p, "scenario", None) is not None}
-    parts = []
-    for row in ctx.headline.to_dict("records"):
-        if str(row["scenario_id"]) in points:
-            parts += _scenario_part(points[str(row["scenario_id"])], f"headline scenario ({_config(ctx, row)})")
-    if not parts:
-        parts = [paragraph("The scenario objects did not come with these tables; the sweep below lists "
-                           "what varied.", "note")]
-    return section("scenarios", "Scenarios and sweep as run", *parts, heading(3, "Sweep"), _sweep_table(ctx))
-
-
-def method_section(ctx: Context) -> str:
-    s = {key: f"{value:g}" if isinstance(value, float) else value for key, value in ctx.settings.items()}
-    runs = (f"{s.get('reps', '?')} replication(s) of every scenario, each over {s.get('days', '?')} simulated "
-            f"day(s) (day 0 a Monday) after a warm-up of {s.get('warmup_h', 0)} h whose calls are simulated but "
-            f"not counted; calls still waiting at the end are followed for up to {s.get('drain_h', '?')} h.")
-    return section("method", "Method", bullets([
-        runs,
-        f"Root seed {s.get('seed', '?')}. Replication r of every scenario draws from the same random streams "
-        "(common random numbers), so differences between scenarios come from the scenarios, not the draw.",
-        "Confidence intervals: 95% Student-t over replications, mean ± t(0.975, n − 1) × sd / √n, n the "
-        "replications in which the metric is defined.",
-        f"Service level = calls answered within {_threshold(ctx)} / offered calls; ASA = mean wait of answered "
-        "calls; abandonment = abandoned / offered (definitions: docs/results.md).",
-        "Costs are computed after the run: in-house = scheduled agent-hours × wage × burden; BPO = the "
-        "contract's invoice per 30-day billing month (part months pro rata, scaled to 30 days here).",
-    ]))
-
-
-def versions_section(ctx: Context) -> str:
-    meta = ctx.result.meta
-    versions = dict(meta.get("versions") or {}) | {"matplotlib (report)": metadata.version("matplotlib")}
-    scenarios = meta.get("scenarios") or {}
-    items = scenarios.items() if isinstance(scenarios, Mapping) else [(s.get("name", ""), s) for s in scenarios]
-    hashes = [[name, info.get("hash", ""), info.get("source", "")] for name, info in items if isinstance(info, Mapping)]
-    parts = [paragraph(f"bposim git commit: {meta.get('git_commit', 'unknown')}"),
-             table(["package", "version"], sorted(versions.items()))]
-    if hashes:
-        parts.append(table(["scenario", "content hash", "file"], hashes, keys=()))
-    return section("versions", "Versions", *parts)
-
-
-# ----------------------------------------------------------------------------- domain objects as text
-
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _clock(hours: float) -> str:
-    """``8.5`` -> ``08:30``."""
-    minutes = round(hours * 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def pool_cells(pool: Pool) -> list[str]:
-    """Table cells describing one agent pool (money via ``Contract.describe()``)."""
-    low, high = min(pool.agents), max(pool.agents)
-    agents = f"{low}" if low == high else f"{low}–{high} by interval"
-    days = "every day" if len(pool.open_days) == 7 else " ".join(DAYS[d] for d in pool.open_days)
-    opening = f"{_clock(pool.open_h[0])}–{_clock(pool.open_h[1])}, {days}"
-    price = (pool.contract.describe() if pool.contract is not None else
-             f"{pool.wage_per_h:,.2f}/h × burden {pool.burden:g} = {pool.wage_per_h * pool.burden:,.2f}/h")
-    return [pool.name, pool.kind, pool.location, agents, f"{pool.shrinkage_frac:.0%}", f"{pool.handle_factor:g}",
-            f"{pool.resolution_frac:.0%}", opening, price]
-
-
-def demand_cells(call_type: CallType) -> list[str]:
-    """Table cells describing one call type: mean volume, handle time, patience, routing."""
-    if call_type.route:
-        route = " → ".join(call_type.route)
-        if len(call_type.route) > 1:
-            route += f" (next pool after each {call_type.overflow_after_s:g} s of waiting)"
-    else:
-        route = ", ".join(f"{name} {frac:.0%}" for name, frac in call_type.split)
-    patience = call_type.patience.mean_s
-    return [call_type.name, f"{call_type.mean_rate_per_h():,.1f}", f"{call_type.handle.mean_s:,.0f}",
-            "never abandons" if math.isinf(patience) else f"{patience:,.0f}", route]
+def render_page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
+    """The whole document: doctype, UTF-8, inline CSS, title, subtitle, contents, the sections."""
+    return environment().get_template(TEMPLATE).render(title=title, subtitle=subtitle, sections=list(sections))

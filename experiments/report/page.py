@@ -8,7 +8,8 @@ What it shows, per option (the base scenarios compared): the *headline* scenario
 cheapest one whose mean service level meets the target (or else the best served), at the reference
 demand: ``at``, else the demand at which the staffing studies were run, else the middle of each
 swept demand parameter. This module decides what to show and draws the figures (with plots.py);
-experiments/report/html.py writes the page.
+experiments/report/sections.py writes each section's content as plain data, and
+experiments/report/html.py renders the page from its Jinja2 template.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from experiments.report import html as h
-from experiments.report import plots
+from experiments.report import html, plots, sections
 from experiments.report.analysis import (
     at_values,
     choose,
@@ -211,13 +211,15 @@ def render(spec: FigureSpec, size: tuple[float, float] = (8.6, 5.0), dpi: int = 
 # ----------------------------------------------------------------------------- the page
 
 
-def _figures_section(ctx: Context, out_dir: Path) -> str:
-    parts = []
+def _figures_section(ctx: Context, out_dir: Path) -> html.Section:
+    """Draw every figure, write each as ``out_dir/<name>.png`` and embed it in the section."""
+    figures = []
     for spec in [*_staffing_specs(ctx), *_other_specs(ctx), *_headline_specs(ctx)]:
         png = render(spec)
         write_bytes(png, out_dir / f"{spec.name}.png")
-        parts.append(h.figure(png, spec.title, spec.title, spec.caption, f"fig-{spec.name}"))
-    return h.section("figures", "Figures", *parts)
+        figures.append(html.Figure(anchor=f"fig-{spec.name}", src=html.png_data_uri(png), alt=spec.title,
+                                   title=spec.title, caption=spec.caption))
+    return html.Section("figures", "Figures", tuple(figures))
 
 
 def write_report(result: Result, out_dir: Path, *, title: str | None = None,
@@ -238,11 +240,11 @@ def write_report(result: Result, out_dir: Path, *, title: str | None = None,
     out_dir = Path(out_dir)
     ctx = build_context(result, sl_target, dict(at or {}))
     title = title or ctx.result.meta.get("title") or "bposim experiment report"
-    body = [h.contents(h.SECTIONS), h.question_section(ctx, question), h.headline_section(ctx),
-            _figures_section(ctx, out_dir), h.break_even_section(ctx), h.all_scenarios_section(ctx),
-            h.scenarios_section(ctx), h.method_section(ctx), h.versions_section(ctx)]
+    body = [sections.question_section(ctx, question), sections.headline_section(ctx), _figures_section(ctx, out_dir),
+            sections.break_even_section(ctx), sections.all_scenarios_section(ctx), sections.scenarios_section(ctx),
+            sections.method_section(ctx), sections.versions_section(ctx)]
     path = out_dir / "index.html"
     options = ", ".join(ctx.wide["option"].astype(str).unique())
     subtitle = f"Options: {options}; costs in {ctx.currency or 'each scenario currency'}"
-    write_bytes(h.page(title, subtitle, "".join(body)).encode("utf-8"), path)
+    write_bytes(html.render_page(title, subtitle, body).encode("utf-8"), path)
     return path

@@ -1,0 +1,274 @@
+"""What each section of the report says: plain text, tables and notes (experiments/report/html.py
+renders them), and the domain objects (pools, call types) written as table cells.
+
+Every function here returns data, never HTML: a :class:`~experiments.report.html.Section` of
+blocks. experiments/report/page.py decides what to show (its :class:`~experiments.report.page.Context`)
+and adds the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from experiments.report.analysis import (
+    break_even_points,
+    efficient_frontier,
+    invoice_summary,
+    scenario_rows,
+    short_name,
+    value_text,
+    x_values,
+)
+from experiments.report.html import Block, Bullets, Cell, Note, Paragraph, Section, SubHeading, Table
+from experiments.results.tables import shared_columns
+from experiments.results.text import number, plus_minus
+from models.demand import CallType
+from models.pools import Pool
+
+if TYPE_CHECKING:
+    from experiments.report.page import Context
+
+
+
+def with_ci(mean: object, low: object, high: object, spec: str, scale: float = 1.0) -> Cell:
+    """The mean over ``[low – high]``; no interval when it is missing (one replication) or has no
+    width (a cost fixed by the schedule)."""
+    ends = number(low, spec, scale), number(high, spec, scale)
+    note = "" if "–" in ends or ends[0] == ends[1] else f"[{ends[0]} – {ends[1]}]"
+    return Cell(number(mean, spec, scale), note)
+
+
+# ----------------------------------------------------------------------------- sections
+
+HEADLINE = [("sl_frac", "service level %", ".1f", 100.0), ("asa_s", "ASA s", ".1f", 1.0),
+            ("abandon_frac", "abandoned %", ".1f", 100.0), ("cost_per_call", "cost per call", ",.2f", 1.0),
+            ("monthly_cost", "monthly cost", ",.0f", 1.0)]
+
+
+def _money(ctx: Context, label: str) -> str:
+    return f"{label} ({ctx.currency})" if ctx.currency else label
+
+
+def _metric_headers(ctx: Context) -> list[str]:
+    return [_money(ctx, label) if "cost" in label else label for _, label, _, _ in HEADLINE]
+
+
+def _metric_cells(row: Mapping[str, Any], short: bool = False) -> list[str | Cell]:
+    """``mean [low – high]`` per headline metric, or ``mean ± half-width`` when ``short``."""
+    cell = plus_minus if short else with_ci
+    return [cell(row.get(m), row.get(f"{m}_low"), row.get(f"{m}_high"), spec, scale)
+            for m, _, spec, scale in HEADLINE]
+
+
+def _config(ctx: Context, row: Mapping[str, Any]) -> str:
+    """``staffing: calls_per_h 20, inhouse.agents 6``: the study and swept values of one scenario."""
+    values = ", ".join(f"{short_name(c)} {value_text(row[c])}" for c in ctx.params if pd.notna(row[c]))
+    study = f"{row['study']}: " if row.get("study") else ""
+    return study + (values or "as in its file")
+
+
+def _value(value: Any) -> str:
+    return "–" if pd.isna(value) else value_text(value)
+
+
+def _values(wide: pd.DataFrame, column: str) -> str:
+    """The values a parameter takes in ``wide``, in order."""
+    return ", ".join(value_text(v) for v in sorted(wide[column].dropna().unique()))
+
+
+def _threshold(ctx: Context) -> str:
+    return f"{ctx.service_level_s:g} s" if ctx.service_level_s is not None else "each scenario's threshold"
+
+
+def question_section(ctx: Context, question: str | None) -> Section:
+    """The question (``question``, else ``meta["question"]``, else one built from the options), the
+    service-level target, what was swept and how the headline scenarios were chosen."""
+    options = ", ".join(ctx.wide["option"].astype(str).unique())
+    asked = (question or ctx.result.meta.get("question")
+             or f"What would each option ({options}) cost per month, and how long would its callers wait?")
+    swept = "; ".join(f"{c} over {_values(ctx.wide, c)}" for c in ctx.params) or "nothing (one scenario per option)"
+    where = ", ".join(f"{c} = {value_text(v)}" for c, v in ctx.reference.items())
+    return Section("question", "What was asked", (Paragraph(asked), Bullets((
+        f"Service-level target: {ctx.sl_target:.0%} of offered calls answered within {_threshold(ctx)}.",
+        f"Swept: {swept}; {len(ctx.wide)} scenarios in all.",
+        "Each option's headline scenario is its cheapest one whose mean service level meets the target "
+        "(or, if none does, its best-served one)" + (f", at {where}." if where else "."),
+    ))))
+
+
+def headline_section(ctx: Context) -> Section:
+    """Per option its headline scenario: service level and abandonment (%), ASA (s), cost per call
+    and monthly cost (currency), each with its 95% interval, and the invoice's 95th percentile."""
+    invoices = scenario_rows(ctx.result.invoices, ctx.headline["scenario_id"])
+    p95 = invoice_summary(invoices).set_index("option")["p95"] if not invoices.empty else pd.Series(dtype=float)
+    rows = [[row["option"], _config(ctx, row), *_metric_cells(row),
+             number(p95.get(row["option"]), ",.0f"), "yes" if row["meets_target"] else "no"]
+            for row in ctx.headline.to_dict("records")]
+    headers = ["option", "scenario", *_metric_headers(ctx), _money(ctx, "invoice p95 per month"),
+               f"meets {ctx.sl_target:.0%}"]
+    note = ("Mean over replications, its 95% confidence interval below in brackets. Monthly cost is the total "
+            "(in-house labour plus BPO invoices) scaled to 30 days; the invoice 95th percentile is over "
+            "replications and billing months (– for options without a BPO).")
+    table = Table.of(headers, rows, numeric=range(2, 2 + len(HEADLINE) + 1))
+    return Section("headline", "Headline", (Note(note), table))
+
+
+def break_even_section(ctx: Context) -> Section:
+    """The call volumes (calls/h) where the cheapest option changes, with the monthly cost there."""
+    if ctx.volume is None:
+        return Section("break-even", "Break-even volumes",
+                       (Paragraph("Call volume was not swept, so there are no break-even volumes."),))
+    points = break_even_points(ctx.volume_summary, ctx.volume)
+    how = Note(f"Each option staffed at each volume as its headline is chosen (cheapest meeting "
+               f"the target, else best served); crossings of the mean monthly cost curves, "
+               f"interpolated linearly between the swept volumes of {ctx.volume}.")
+    if points.empty:
+        return Section("break-even", "Break-even volumes", (how, Paragraph(
+            "No break-even inside the swept range: the options keep the same order of cost throughout.")))
+    rows = [[p.option_a, p.option_b, f"{p.x:,.1f}", f"{p.cost:,.0f}", p.cheaper_below,
+             p.option_b if p.cheaper_below == p.option_a else p.option_a] for p in points.itertuples()]
+    headers = ["option", "versus", "break-even calls/h", _money(ctx, "monthly cost there"), "cheaper below",
+               "cheaper above"]
+    return Section("break-even", "Break-even volumes", (how, Table.of(headers, rows, numeric=(2, 3))))
+
+
+def _frontier_ids(ctx: Context) -> set[str]:
+    """Scenarios on the efficient frontier among those with the same demand (fair comparisons only)."""
+    demand = [c for c in ctx.reference]
+    groups = ctx.wide.groupby(demand, dropna=False, observed=True) if demand else [(None, ctx.wide)]
+    return {sid for _, part in groups for sid in efficient_frontier(part)["scenario_id"]}
+
+
+def _param_groups(ctx: Context) -> list[tuple[str, list[str]]]:
+    """(header, columns) of the parameters in tables (see results.tables.shared_columns)."""
+    return shared_columns(ctx.wide, ctx.params, short_name)
+
+
+def all_scenarios_section(ctx: Context) -> Section:
+    """Every scenario: its parameters, mean ± 95% half-width of the headline metrics, and whether it
+    is on the efficient frontier (row class ``good``)."""
+    frontier = _frontier_ids(ctx)
+    ids = ["option", *(["study"] if "study" in ctx.wide and ctx.wide["study"].astype(str).ne("").any() else [])]
+    groups = _param_groups(ctx)
+    wide = ctx.wide.assign(**{header: x_values(ctx.wide, columns) for header, columns in groups})
+    records = wide.sort_values([*ids, *(header for header, _ in groups)]).to_dict("records")
+    rows = [[*(r[c] for c in ids), *[_value(r[header]) for header, _ in groups], *_metric_cells(r, True),
+             "yes" if r["scenario_id"] in frontier else ""] for r in records]
+    headers = [*ids, *(header for header, _ in groups), *_metric_headers(ctx), "efficient frontier"]
+    numeric = range(len(ids), len(ids) + len(groups) + len(HEADLINE))
+    classes = ["good" if r["scenario_id"] in frontier else "" for r in records]
+    note = ("Mean ± 95% confidence half-width. Frontier scenarios (no other with the same demand is both "
+            "cheaper and better served) have a green edge.")
+    return Section("all-scenarios", "Every scenario tried",
+                   (Note(note), Table.of(headers, rows, numeric=numeric, row_classes=classes)))
+
+
+def _scenario_part(point: Any, config: str) -> list[Block]:
+    """A scenario as run: a sub-heading, its facts, its pools and its demand."""
+    scenario = point.scenario
+    facts = (f"From {scenario.source or 'code'}; service level counts calls answered within "
+             f"{scenario.service_level_s:g} s; {scenario.interval_min}-minute intervals; costs in "
+             f"{scenario.currency}" + (f"; {scenario.lines} lines" if scenario.lines else "") + ".")
+    pools = Table.of(["pool", "kind", "location", "scheduled agents", "shrinkage", "handle-time factor",
+                      "first-contact resolution", "open", "price"], [pool_cells(p) for p in scenario.pools])
+    demand = Table.of(["call type", "calls/h (mean)", "handle time s (mean)", "patience s (mean)", "route"],
+                      [demand_cells(c) for c in scenario.demand], numeric=(1, 2, 3))
+    return [SubHeading(f"{point.option}: {config}"), Paragraph(facts), pools, demand]
+
+
+def _sweep_table(ctx: Context) -> Paragraph | Table:
+    """One row per study and option: the values of each parameter it sets."""
+    if not ctx.params:
+        return Paragraph("Nothing was swept: one scenario per option.")
+    keys = [k for k in ("study", "option") if k in ctx.wide and ctx.wide[k].astype(str).ne("").any()]
+    rows: list[list[object]] = []
+    for key, part in ctx.wide.groupby(keys, sort=False, observed=True):
+        values = "; ".join(f"{c}: {_values(part, c)}" for c in ctx.params if part[c].notna().any())
+        rows.append([*(key if isinstance(key, tuple) else (key,)), values, len(part)])
+    return Table.of([*keys, "values (dotted paths in the scenario file)", "scenarios"], rows, numeric=(len(keys) + 1,))
+
+
+def scenarios_section(ctx: Context) -> Section:
+    """Each headline scenario's facts, pools and demand as run, then the values swept per study and option."""
+    points = {str(p.scenario_id): p for p in ctx.result.points if getattr(p, "scenario", None) is not None}
+    parts: list[Block] = []
+    for row in ctx.headline.to_dict("records"):
+        if str(row["scenario_id"]) in points:
+            parts += _scenario_part(points[str(row["scenario_id"])], f"headline scenario ({_config(ctx, row)})")
+    if not parts:
+        parts = [Note("The scenario objects did not come with these tables; the sweep below lists what varied.")]
+    return Section("scenarios", "Scenarios and sweep as run", (*parts, SubHeading("Sweep"), _sweep_table(ctx)))
+
+
+def method_section(ctx: Context) -> Section:
+    """Replications, horizon, warm-up (h), seed, common random numbers, intervals, definitions."""
+    s = {key: f"{value:g}" if isinstance(value, float) else value for key, value in ctx.settings.items()}
+    runs = (f"{s.get('reps', '?')} replication(s) of every scenario, each over {s.get('days', '?')} simulated "
+            f"day(s) (day 0 a Monday) after a warm-up of {s.get('warmup_h', 0)} h whose calls are simulated but "
+            f"not counted; calls still waiting at the end are followed for up to {s.get('drain_h', '?')} h.")
+    return Section("method", "Method", (Bullets((
+        runs,
+        f"Root seed {s.get('seed', '?')}. Replication r of every scenario draws from the same random streams "
+        "(common random numbers), so differences between scenarios come from the scenarios, not the draw.",
+        "Confidence intervals: 95% Student-t over replications, mean ± t(0.975, n − 1) × sd / √n, n the "
+        "replications in which the metric is defined.",
+        f"Service level = calls answered within {_threshold(ctx)} / offered calls; ASA = mean wait of answered "
+        "calls; abandonment = abandoned / offered (definitions: docs/results.md).",
+        "Costs are computed after the run: in-house = scheduled agent-hours × wage × burden; BPO = the "
+        "contract's invoice per 30-day billing month (part months pro rata, scaled to 30 days here).",
+    )),))
+
+
+def versions_section(ctx: Context) -> Section:
+    """The git commit, package versions and each scenario's content hash."""
+    meta = ctx.result.meta
+    versions = dict(meta.get("versions") or {}) | {"matplotlib (report)": metadata.version("matplotlib")}
+    scenarios = meta.get("scenarios") or {}
+    items = scenarios.items() if isinstance(scenarios, Mapping) else [(s.get("name", ""), s) for s in scenarios]
+    hashes = [[name, info.get("hash", ""), info.get("source", "")] for name, info in items if isinstance(info, Mapping)]
+    parts: list[Block] = [Paragraph(f"bposim git commit: {meta.get('git_commit', 'unknown')}"),
+                          Table.of(["package", "version"], sorted(versions.items()))]
+    if hashes:
+        parts.append(Table.of(["scenario", "content hash", "file"], hashes, keys=()))
+    return Section("versions", "Versions", tuple(parts))
+
+
+# ----------------------------------------------------------------------------- domain objects as text
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _clock(hours: float) -> str:
+    """``8.5`` -> ``08:30``."""
+    minutes = round(hours * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def pool_cells(pool: Pool) -> list[str]:
+    """Table cells describing one agent pool (money via ``Contract.describe()``)."""
+    low, high = min(pool.agents), max(pool.agents)
+    agents = f"{low}" if low == high else f"{low}–{high} by interval"
+    days = "every day" if len(pool.open_days) == 7 else " ".join(DAYS[d] for d in pool.open_days)
+    opening = f"{_clock(pool.open_h[0])}–{_clock(pool.open_h[1])}, {days}"
+    price = (pool.contract.describe() if pool.contract is not None else
+             f"{pool.wage_per_h:,.2f}/h × burden {pool.burden:g} = {pool.wage_per_h * pool.burden:,.2f}/h")
+    return [pool.name, pool.kind, pool.location, agents, f"{pool.shrinkage_frac:.0%}", f"{pool.handle_factor:g}",
+            f"{pool.resolution_frac:.0%}", opening, price]
+
+
+def demand_cells(call_type: CallType) -> list[str]:
+    """Table cells describing one call type: mean volume, handle time, patience, routing."""
+    if call_type.route:
+        route = " → ".join(call_type.route)
+        if len(call_type.route) > 1:
+            route += f" (next pool after each {call_type.overflow_after_s:g} s of waiting)"
+    else:
+        route = ", ".join(f"{name} {frac:.0%}" for name, frac in call_type.split)
+    patience = call_type.patience.mean_s
+    return [call_type.name, f"{call_type.mean_rate_per_h():,.1f}", f"{call_type.handle.mean_s:,.0f}",
+            "never abandons" if math.isinf(patience) else f"{patience:,.0f}", route]
