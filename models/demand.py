@@ -36,7 +36,7 @@ class CallType:
     name: str
     rates_per_h: tuple[float, ...]
     handle: Distribution
-    patience: Distribution = Never()
+    patience: Distribution = Never()  # noqa: RUF009  a frozen dataclass: one shared instance is safe
     route: tuple[str, ...] = ()
     overflow_after_s: float = 0.0
     split: tuple[tuple[str, float], ...] = ()
@@ -66,4 +66,4 @@ class CallType:
 
 def interval_count(interval_min: int) -> int:
     """Intervals per day for an interval length in minutes."""
-    return int(math.ceil(1440 / interval_min))
+    return math.ceil(1440 / interval_min)

@@ -138,7 +138,7 @@ class Never:
 Distribution = Exponential | Lognormal | Gamma | Deterministic | Uniform | Empirical | Never
 
 #: TOML ``dist`` name -> (class, {TOML key: constructor argument}).
-DISTRIBUTIONS: dict[str, tuple[type, dict[str, str]]] = {
+DISTRIBUTIONS: dict[str, tuple[type[Distribution], dict[str, str]]] = {
     "exponential": (Exponential, {"mean_s": "mean_s"}),
     "lognormal": (Lognormal, {"mean_s": "mean_s", "cv": "cv"}),
     "gamma": (Gamma, {"mean_s": "mean_s", "cv": "cv"}),

@@ -37,7 +37,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         table["lines"] = scenario.lines
     table["demand"] = [_call_type(ct) for ct in scenario.demand]
     table["pools"] = [_pool(p) for p in scenario.pools]
-    return _whole_numbers(table)
+    whole: dict[str, Any] = _whole_numbers(table)
+    return whole
 
 
 def _whole_numbers(value: Any) -> Any:
@@ -61,7 +62,7 @@ def dist_to_dict(dist: Distribution) -> dict[str, Any]:
     return out
 
 
-def _one_or_all(values: tuple) -> Any:
+def _one_or_all(values: tuple[Any, ...]) -> Any:
     """One value if all are equal (as a file would say it), else the list."""
     return values[0] if len(set(values)) == 1 else list(values)
 

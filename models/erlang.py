@@ -237,7 +237,8 @@ def _chain_log_ratios(lam: float, mu: float, c: int, theta: float, size: int) ->
     """log(p_n / p_{n-1}) = log(lam / death rate of n), for n = 1..size."""
     n = np.arange(1, size + 1, dtype=float)
     death = np.minimum(n, c) * mu + np.maximum(n - c, 0.0) * theta
-    return math.log(lam) - np.log(death)
+    ratios: np.ndarray = math.log(lam) - np.log(death)
+    return ratios
 
 
 def _unimodal(
@@ -309,7 +310,8 @@ def _reach_server_cdf(c_mu: float, theta: float, t: float, m_max: int) -> np.nda
 
     def log_ratios_of(size: int) -> np.ndarray:
         k = np.arange(1, size + 1, dtype=float)
-        return np.log(c_mu + k * theta) + log_scale - np.log(k)
+        ratios: np.ndarray = np.log(c_mu + k * theta) + log_scale - np.log(k)
+        return ratios
 
     past_mode = float(log_ratios_of(m_max + 1)[-1]) < 0.0  # else every tail here is >~ 1/2
     w, mode, _ = _unimodal(

@@ -10,10 +10,19 @@ rejects keys nobody asked for, suggesting the closest known key.
 from __future__ import annotations
 
 import difflib
+import enum
 import math
-from typing import Any
+from typing import Any, Final, overload
 
-_MISSING = object()
+
+class _Missing(enum.Enum):
+    """The type of :data:`_MISSING`, so that ``default is not _MISSING`` narrows a default's type."""
+
+    MISSING = enum.auto()
+
+
+#: "no default given": the key is required.
+_MISSING: Final = _Missing.MISSING
 
 
 class ScenarioError(ValueError):
@@ -70,8 +79,14 @@ class Table:
         self._taken.add(key)
         return key not in self.data and default is not _MISSING
 
-    def take_str(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] = ()) -> str:
-        if self.absent(key, default):
+    @overload
+    def take_str(self, key: str, default: str | _Missing = ..., choices: tuple[str, ...] = ()) -> str: ...
+    @overload
+    def take_str(self, key: str, default: None, choices: tuple[str, ...] = ()) -> str | None: ...
+
+    def take_str(self, key: str, default: str | _Missing | None = _MISSING,
+                 choices: tuple[str, ...] = ()) -> str | None:
+        if self.absent(key, default) and default is not _MISSING:
             return default
         value = self.raw(key, default)
         if not isinstance(value, str):
@@ -83,17 +98,29 @@ class Table:
             raise self.error(key, "must not be empty")
         return value
 
-    def take_float(self, key: str, default: Any = _MISSING, *, low: float = -math.inf,
-                   high: float = math.inf, low_open: bool = False, allow_inf: bool = False) -> float:
-        if self.absent(key, default):
+    @overload
+    def take_float(self, key: str, default: float | _Missing = ..., *, low: float = ..., high: float = ...,
+                   low_open: bool = ..., allow_inf: bool = ...) -> float: ...
+    @overload
+    def take_float(self, key: str, default: None, *, low: float = ..., high: float = ...,
+                   low_open: bool = ..., allow_inf: bool = ...) -> float | None: ...
+
+    def take_float(self, key: str, default: float | _Missing | None = _MISSING, *, low: float = -math.inf,
+                   high: float = math.inf, low_open: bool = False, allow_inf: bool = False) -> float | None:
+        if self.absent(key, default) and default is not _MISSING:
             return default
         value = self.raw(key, default)
         return check_number(value, self.sub(key), self.source, low=low, high=high,
                             low_open=low_open, allow_inf=allow_inf)
 
-    def take_int(self, key: str, default: Any = _MISSING, *, low: int = 0,
-                 high: int = 10**9) -> int:
-        if self.absent(key, default):
+    @overload
+    def take_int(self, key: str, default: int | _Missing = ..., *, low: int = ..., high: int = ...) -> int: ...
+    @overload
+    def take_int(self, key: str, default: None, *, low: int = ..., high: int = ...) -> int | None: ...
+
+    def take_int(self, key: str, default: int | _Missing | None = _MISSING, *, low: int = 0,
+                 high: int = 10**9) -> int | None:
+        if self.absent(key, default) and default is not _MISSING:
             return default
         value = self.raw(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -102,17 +129,30 @@ class Table:
             raise self.error(key, f"must be between {low} and {high}, got {value}")
         return value
 
-    def take_table(self, key: str, default: Any = _MISSING) -> Table | None:
-        if self.absent(key, default):
-            return default
-        value = self.raw(key, default)
-        return None if value is None else Table(value, self.source, self.sub(key))
+    @overload
+    def take_table(self, key: str, default: _Missing = ...) -> Table: ...
+    @overload
+    def take_table(self, key: str, default: None) -> Table | None: ...
 
-    def take_list(self, key: str, default: Any = _MISSING, *, min_len: int = 0) -> list | None:
-        if self.absent(key, default):
+    def take_table(self, key: str, default: _Missing | None = _MISSING) -> Table | None:
+        """The sub-table at ``key``; ``None`` only for an optional table (default ``None``)."""
+        if self.absent(key, default) and default is not _MISSING:
             return default
         value = self.raw(key, default)
-        if value is None:
+        return None if value is None and default is None else Table(value, self.source, self.sub(key))
+
+    @overload
+    def take_list(self, key: str, default: list[Any] | _Missing = ..., *, min_len: int = 0) -> list[Any]: ...
+    @overload
+    def take_list(self, key: str, default: None, *, min_len: int = 0) -> list[Any] | None: ...
+
+    def take_list(self, key: str, default: list[Any] | _Missing | None = _MISSING, *,
+                  min_len: int = 0) -> list[Any] | None:
+        """The list at ``key``; ``None`` only for an optional list (default ``None``)."""
+        if self.absent(key, default) and default is not _MISSING:
+            return default
+        value = self.raw(key, default)
+        if value is None and default is None:
             return None
         if not isinstance(value, list):
             raise self.error(key, f"must be a list, got {_kind(value)} {value!r}")
@@ -135,18 +175,18 @@ def check_number(value: Any, path: str, source: str, *, low: float = -math.inf,
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(source, path, f"must be a number, got {_kind(value)} {value!r}")
     try:
-        value = float(value)
+        number = float(value)
     except OverflowError:
-        value = math.inf  # an integer too large for a float is as absurd as infinity
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ScenarioError(source, path, f"must be a finite number, got {value}")
-    if low_open and value <= low:
-        raise ScenarioError(source, path, f"must be > {low:g}, got {value:g}")
-    if value < low or value > high:
+        number = math.inf  # an integer too large for a float is as absurd as infinity
+    if math.isnan(number) or (math.isinf(number) and not allow_inf):
+        raise ScenarioError(source, path, f"must be a finite number, got {number}")
+    if low_open and number <= low:
+        raise ScenarioError(source, path, f"must be > {low:g}, got {number:g}")
+    if number < low or number > high:
         upper = "" if math.isinf(high) else f" and <= {high:g}"
         lower = f"> {low:g}" if low_open else f">= {low:g}"
-        raise ScenarioError(source, path, f"must be {lower}{upper}, got {value:g}")
-    return value
+        raise ScenarioError(source, path, f"must be {lower}{upper}, got {number:g}")
+    return number
 
 
 def suggest(word: str, choices: tuple[str, ...]) -> str:

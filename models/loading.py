@@ -155,7 +155,8 @@ def _read_open_days(t: Table) -> tuple[int, ...]:
     value = t.take_list("open_days", [0, 1, 2, 3, 4, 5, 6], min_len=1)
     for i, day in enumerate(value):
         if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
-            raise ScenarioError(t.source, f"{t.sub('open_days')}[{i}]", f"must be a weekday 0 (Monday) to 6 (Sunday), got {day!r}")
+            raise ScenarioError(t.source, f"{t.sub('open_days')}[{i}]",
+                                f"must be a weekday 0 (Monday) to 6 (Sunday), got {day!r}")
     return tuple(sorted(set(value)))
 
 
@@ -237,11 +238,11 @@ def _read_rates(t: Table, n_intervals: int, base_dir: Path) -> tuple[float, ...]
     return _check_profile(values, t.source, t.sub(key), paths, n_intervals)
 
 
-def _check_profile(values: list, source: str, path: str, item_paths: list[str], n_intervals: int) -> tuple[float, ...]:
+def _check_profile(values: list[Any], source: str, path: str, item_paths: list[str], n_intervals: int) -> tuple[float, ...]:
     """Rates per interval; ``item_paths`` name each value in messages."""
     if len(values) != n_intervals:
         raise ScenarioError(source, path, f"must have one rate per interval of the day ({n_intervals}), got {len(values)}")
-    rates = tuple(check_number(v, where, source, low=0, high=MAX_RATE_PER_H) for v, where in zip(values, item_paths))
+    rates = tuple(check_number(v, where, source, low=0, high=MAX_RATE_PER_H) for v, where in zip(values, item_paths, strict=True))
     if not any(rates):
         raise ScenarioError(source, path, "must have a rate > 0 in some interval, got 0 everywhere")
     return rates
@@ -327,9 +328,12 @@ _PARAM_LIMITS = {"mean_s": (0.0, True), "cv": (0.0, True), "value_s": (0.0, True
 
 
 def _read_dist(t: Table, key: str, default: Distribution | None = None) -> Distribution:
-    table = t.take_table(key, None) if default is not None else t.take_table(key)
-    if table is None:
-        return default  # type: ignore[return-value]
+    if default is not None:
+        table = t.take_table(key, None)
+        if table is None:
+            return default
+    else:
+        table = t.take_table(key)
     name = table.take_str("dist", choices=tuple(DISTRIBUTIONS))
     cls, params = DISTRIBUTIONS[name]
     kwargs: dict[str, Any] = {}

@@ -64,10 +64,10 @@ class _CallTypeDraws:
 def first_contact_days(scenario: Scenario, seed: int, rep: int, horizon_s: float) -> Iterator[FirstContacts]:
     """The first contacts of replication ``rep``, one block per simulated day (possibly empty)."""
     draws = [_CallTypeDraws(ct, i, seed, rep) for i, ct in enumerate(scenario.demand)]
-    n_days = int(math.ceil(horizon_s / 86400 - 1e-9))
+    n_days = math.ceil(horizon_s / 86400 - 1e-9)
     for day in range(n_days):
         parts = [d.day(day, scenario.interval_s, horizon_s) for d in draws]
-        columns = [np.concatenate(col) for col in zip(*parts)]
+        columns = [np.concatenate(col) for col in zip(*parts, strict=True)]
         order = np.argsort(columns[0], kind="stable")
         yield FirstContacts(*(col[order] for col in columns))
 
@@ -75,7 +75,7 @@ def first_contact_days(scenario: Scenario, seed: int, rep: int, horizon_s: float
 def first_contacts(scenario: Scenario, seed: int, rep: int, horizon_s: float) -> FirstContacts:
     """Every first contact of replication ``rep`` in one block."""
     days = list(first_contact_days(scenario, seed, rep, horizon_s))
-    return FirstContacts(*(np.concatenate(col) for col in zip(*(_columns(d) for d in days))))
+    return FirstContacts(*(np.concatenate(col) for col in zip(*(_columns(d) for d in days), strict=True)))
 
 
 def _columns(calls: FirstContacts) -> tuple[np.ndarray, ...]:

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import simpy
-from simpy.core import NORMAL
+from simpy.events import NORMAL
 
 _push = heapq.heappush
 
@@ -53,7 +53,8 @@ class Calendar:
 
     def __init__(self) -> None:
         self.env = simpy.Environment()
-        heap: list[tuple[float, int, int, Any]] = self.env._queue
+        # SimPy types its heap entries as holding an Event; ours also hold Ticks, which step() treats alike.
+        heap = cast(list[tuple[float, int, int, Any]], self.env._queue)
         ids: Iterator[int] = self.env._eid
         self._heap = heap
 

@@ -25,12 +25,35 @@ COLUMNS = {
 
 
 class CallStore:
-    """Typed per-call columns; ``first_id`` is the id of row 0 (ids of dropped calls are gone)."""
+    """Typed per-call columns (the names of :data:`COLUMNS`), indexed by row.
+
+    Attributes:
+        first_id: the id of row 0 (ids of dropped calls are gone).
+        arrival, base, deadline: arrival time, base handle time (before the pool's factor) and
+            end of patience (s).
+        ctype: call type index. u_split, u_res: the call's uniform draws for split routing and
+            first-contact resolution. is_repeat: 1 for a repeat call. outcome: a code of
+            :mod:`sim.outcomes`.
+        pool, last_pool: the answering pool, the last pool waited for (-1: none).
+        start, offer: when answered, when last offered to a pool (s; NaN: not yet).
+
+    The engine keeps references to these arrays: they are changed in place, never replaced.
+    """
 
     def __init__(self) -> None:
         self.first_id = 0
-        for name, (code, _) in COLUMNS.items():
-            setattr(self, name, array(code))
+        self.arrival: array[float] = array("d")
+        self.ctype: array[int] = array("h")
+        self.base: array[float] = array("d")
+        self.deadline: array[float] = array("d")
+        self.u_split: array[float] = array("d")
+        self.u_res: array[float] = array("d")
+        self.is_repeat: array[int] = array("b")
+        self.outcome: array[int] = array("b")
+        self.pool: array[int] = array("h")
+        self.last_pool: array[int] = array("h")
+        self.start: array[float] = array("d")
+        self.offer: array[float] = array("d")
 
     def __len__(self) -> int:
         return len(self.arrival)

@@ -18,15 +18,16 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from models.distributions import Distribution
 from models.scenario import Scenario
 from sim import streams
 from sim.arrivals import FirstContacts
 from sim.calendar import Calendar, Tick
-from sim.callstore import COLUMNS, CallStore
+from sim.callstore import CallStore
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED, WAITING
 from sim.recorder import Aggregates
 from sim.routing import WEEK_S, build_routing
@@ -38,8 +39,9 @@ REFILL = 1024
 class _Draws:
     """A batch-refilled supply of draws from one distribution (``None``: uniform) and generator."""
 
-    def __init__(self, dist, rng) -> None:
-        self.dist, self.rng, self.values = dist, rng, []
+    def __init__(self, dist: Distribution | None, rng: np.random.Generator) -> None:
+        self.dist, self.rng = dist, rng
+        self.values: list[float] = []
 
     def next(self) -> float:
         if not self.values:
@@ -63,29 +65,33 @@ class Engine:
         self.static_stages = [r.static_stages() for r in self.routing]
         self.lines = scenario.lines
         n_pools = len(scenario.pools)
-        self.n_intervals = int(math.ceil(horizon_s / self.interval_s - 1e-9))
+        self.n_intervals = math.ceil(horizon_s / self.interval_s - 1e-9)
         self.scheduled, self.available = schedule_matrix(scenario, max(self.n_intervals, 7 * self.per_day))
         self.staffed = StaffedTime(n_pools, self.n_intervals, self.interval_s)
         self.factor = [p.handle_factor for p in scenario.pools]
         self.resolution = [p.resolution_frac for p in scenario.pools]
         self.cap = [0] * n_pools
         self.busy = [0] * n_pools
-        self.queue = [deque() for _ in range(n_pools)]
-        self.store = CallStore()
-        for name in COLUMNS:  # the store's columns as attributes: fewer lookups on the hot path
-            setattr(self, name, getattr(self.store, name))
+        self.queue: list[deque[int]] = [deque() for _ in range(n_pools)]
+        store = self.store = CallStore()
+        # The store's columns as attributes, one lookup fewer on the hot path (the store changes
+        # its arrays in place, never replaces them).
+        self.arrival, self.ctype, self.base, self.deadline = store.arrival, store.ctype, store.base, store.deadline
+        self.u_split, self.u_res, self.outcome = store.u_split, store.u_res, store.outcome
+        self.pool, self.last_pool, self.start, self.offer = store.pool, store.last_pool, store.start, store.offer
         self.days, self.block_end, self.aggregates = days, 0, aggregates
         self._init_repeat_draws(seed, rep)
         self.pending: dict[int, tuple[tuple[int, ...], int]] = {}  # waiting call -> (stages, next stage)
         self.n_waiting = 0
         self.deadlines: list[tuple[float, int]] = []
-        self._done_cb, self._arrival_cb = [self._on_done], [self._on_first_arrival]
+        self._done_cb: list[Callable[[Tick], None]] = [self._on_done]
+        self._arrival_cb: list[Callable[[Tick], None]] = [self._on_first_arrival]
 
     def _init_repeat_draws(self, seed: int, rep: int) -> None:
-        def rng(*keys: int):
+        def rng(*keys: int) -> np.random.Generator:
             return streams.stream(seed, rep, streams.REPEATS, *keys)
         self.repeat_delay = [_Draws(p.repeat_after, rng(streams.name_key(p.name), 0)) for p in self.scenario.pools]
-        self.repeat_draws = []
+        self.repeat_draws: list[tuple[_Draws, _Draws, _Draws, _Draws]] = []
         for ct in self.scenario.demand:
             key = streams.name_key(ct.name)
             self.repeat_draws.append((_Draws(ct.handle, rng(key, 1)), _Draws(ct.patience, rng(key, 2)),
@@ -94,7 +100,7 @@ class Engine:
     def _next_day(self) -> int:
         """Load the next day with calls into the store; returns its first call's row, or -1 at the end."""
         if self.aggregates is not None:
-            self._settle_front()
+            self._settle_front(self.aggregates)
         for calls in self.days:
             if len(calls):
                 first = len(self.store)
@@ -105,7 +111,7 @@ class Engine:
 
     # ------------------------------------------------------------ scheduling
 
-    def _schedule(self, delay: float, callback, value: int) -> None:
+    def _schedule(self, delay: float, callback: Callable[[Tick], None], value: int) -> None:
         self.calendar.at(self.env.now + delay, [callback], value)
 
     def run(self) -> float:
@@ -300,11 +306,12 @@ class Engine:
         store = self.store
         pool = np.frombuffer(store.pool, dtype=np.int16)
         ends = np.frombuffer(store.start) + np.frombuffer(store.base) * np.append(self.factor, np.nan)[pool]
-        return (np.frombuffer(store.outcome, dtype=np.int8) == ANSWERED) & (ends > now)
+        serving: np.ndarray = (np.frombuffer(store.outcome, dtype=np.int8) == ANSWERED) & (ends > now)
+        return serving
 
     # ------------------------------------------------------------ dropping settled calls
 
-    def _settle_front(self) -> None:
+    def _settle_front(self, aggregates: Aggregates) -> None:
         """Sum up and drop the settled calls at the front of the store (runs without a calls table).
 
         Callers whose patience is over are settled as abandoned first (what the queue head would
@@ -322,7 +329,7 @@ class Engine:
         del outcome, expired, live
         if n == 0:
             return
-        self.aggregates.add(store.views(n, now, self.factor))
+        aggregates.add(store.views(n, now, self.factor))
         store.drop_front(n)
         self.block_end -= n
         self._shift_ids(n)
@@ -333,7 +340,7 @@ class Engine:
         self.pending = {c - n: v for c, v in self.pending.items()}
         self.deadlines = [(t, c - n) for t, c in self.deadlines if c >= n]
         heapq.heapify(self.deadlines)
-        holds_id = (Engine._on_first_arrival, Engine._on_overflow, Engine._on_done)
+        holds_id = (self._on_first_arrival, self._on_overflow, self._on_done)  # bound methods: equal if same
         for event in self.calendar.ticks():
-            if event.callbacks[0].__func__ in holds_id:
+            if event.callbacks[0] in holds_id:
                 event._value -= n

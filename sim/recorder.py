@@ -31,7 +31,7 @@ def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, war
         "call_type": _categorical(arrays["call_type"][take], [ct.name for ct in scenario.demand]),
         "arrival_s": arrays["arrival_s"][take],
         "outcome": _categorical(arrays["outcome"][take] - 1, list(OUTCOMES[1:])),
-        "pool": _categorical(np.where(pool < 0, len(names), pool), names + [""]),
+        "pool": _categorical(np.where(pool < 0, len(names), pool), [*names, ""]),
         "wait_s": arrays["wait_s"][take],
         "handle_s": arrays["handle_s"][take],
         "is_repeat": arrays["is_repeat"][take],

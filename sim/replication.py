@@ -74,7 +74,7 @@ SUM_BATCH = 1 << 18  # calls summed at once into the interval and usage counts
 
 
 def _run(scenario: Scenario, settings: RunSettings, rep: int, days: Iterator[FirstContacts]) -> Replication:
-    n_intervals = int(round(settings.horizon_s / scenario.interval_s))
+    n_intervals = round(settings.horizon_s / scenario.interval_s)
     aggregates = Aggregates(scenario, n_intervals, settings.warmup_s, settings.horizon_s)
     engine = Engine(scenario, days, settings.seed, rep, settings.horizon_s, settings.drain_h * 3600.0,
                     None if settings.keep_calls else aggregates)

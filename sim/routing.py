@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.demand import CallType
+from models.pools import Pool
 from models.scenario import Scenario
 
 WEEK_S = 7 * 86400.0
@@ -65,5 +66,5 @@ def _call_type_routing(scenario: Scenario, ct: CallType) -> CallTypeRouting:
     return CallTypeRouting(ct.overflow_after_s, tuple(table))
 
 
-def _available(pool, day: int, interval: int, hours: float) -> int:
+def _available(pool: Pool, day: int, interval: int, hours: float) -> int:
     return pool.available(pool.scheduled(day, interval, hours))

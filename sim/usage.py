@@ -8,6 +8,8 @@ reaching the pool. Pricing (experiments/results/pricing.py) turns these into inv
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -73,8 +75,9 @@ def usage_from_calls(calls: pd.DataFrame, scenario: Scenario, warmup_s: float, h
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=USAGE_COLUMNS)
 
 
-def _codes(column: pd.Series, names: list[str], codes) -> np.ndarray:
+def _codes(column: pd.Series, names: list[str], codes: Iterable[int]) -> np.ndarray:
     """Integer codes of a categorical or string column: ``names[i]`` -> ``codes[i]``, else -1."""
     position = pd.Index(names).get_indexer(column.astype(str))
     lookup = np.append(np.asarray(list(codes), dtype=np.int64), -1)
-    return lookup[position]
+    coded: np.ndarray = lookup[position]
+    return coded

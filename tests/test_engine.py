@@ -167,3 +167,11 @@ def test_intervals_count_calls_by_arrival_interval_and_last_pool():
     assert iv.loc[(1, "a"), "offered_n"] == 1
     assert iv.loc[(0, "b"), "wait_answered_s"] == 30.0
     assert iv["busy_s"].sum() == 160.0  # exact: 100 + 50 + 10 s, services with integer start and end times
+
+
+def test_the_call_stores_arrays_are_its_columns_with_their_type_codes():
+    """CallStore spells its columns out (typed attributes); they must agree with COLUMNS."""
+    from sim.callstore import COLUMNS, CallStore
+    store = CallStore()
+    assert {name: getattr(store, name).typecode for name in COLUMNS} == {name: code for name, (code, _) in COLUMNS.items()}
+    assert set(vars(store)) == {"first_id", *COLUMNS}

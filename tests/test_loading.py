@@ -208,6 +208,25 @@ def test_scenario_from_dict_without_file():
     assert str(err.value) == "inline: pools: is required"
 
 
+@pytest.mark.parametrize(("where", "message"), [
+    (("pools",), "pools: must be a list, got NoneType None"),
+    (("pools", 0, "contract"), "pools[0].contract: must be a table, got NoneType"),
+    (("pools", 0, "open_h"), "pools[0].open_h: must be a list, got NoneType None"),
+    (("demand", 0, "route"), "demand[0].route: must be a list, got NoneType None"),
+])
+def test_none_in_a_python_table_is_a_scenario_error_unless_the_field_is_optional(where, message):
+    """A table built in Python (TOML has no null) may hold None: only an optional field may be None."""
+    from models.dumping import scenario_to_dict
+    table = scenario_to_dict(load_scenario(SCENARIOS / "offshore_bpo.toml"))
+    node = table
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = None
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(table, source="inline")
+    assert str(err.value) == f"inline: {message}"
+
+
 def test_optional_features_load():
     s = load_scenario(DATA / "features.toml")
     assert (s.name, s.currency, s.interval_min, s.service_level_s, s.lines) == ("features", "GBP", 60, 30.0, 120)
@@ -402,7 +421,8 @@ TIERS_LAST_BOUNDED = ("contract = { billing_increment_s = 60, tiers = ["
                       "{ up_to_min = 1000, per_minute = 0.6 }, { up_to_min = 5000, per_minute = 0.5 }] }")
 SLA_PERCENT = ("contract = { monthly_fee = 4000.0, per_minute = 0.55, billing_increment_s = 60, "
                "sla = { target_frac = 80, threshold_s = 60, credit_frac = 0.01 } }")
-SECOND_DEMAND = '\n[[demand]]\nname = "support"\ncalls_per_h = 10\nhandle = { dist = "exponential", mean_s = 60 }\nroute = ["inhouse"]\n\n'
+SECOND_DEMAND = ('\n[[demand]]\nname = "support"\ncalls_per_h = 10\n'
+                 'handle = { dist = "exponential", mean_s = 60 }\nroute = ["inhouse"]\n\n')
 CSV_48 = "calls_per_h\n" + "540\n" * N_30MIN
 
 
