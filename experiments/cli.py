@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 class _Parser(argparse.ArgumentParser):
     """Reports a bad command line as one :class:`UsageError` line instead of usage text and exit."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _whole(minimum: int):
+def _whole(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number >= ``minimum``."""
     def parse(text: str) -> int:
         try:
@@ -53,7 +53,7 @@ def _number(text: str) -> float:
     return value
 
 
-def _add_sweep(sub: argparse._SubParsersAction) -> None:
+def _add_sweep(sub: argparse._SubParsersAction[_Parser]) -> None:
     sweep = sub.add_parser("sweep", help="run every scenario of a sweep file; resumable",
                            description="Run every scenario of a sweep file for its replications. Each finished "
                                        "task is saved in --out at once; running the same command again resumes.")

@@ -108,3 +108,8 @@ def test_a_run_of_one_replication_does_not_load_scipy():
     loaded = _modules_loaded("from experiments.cli import main\n"
                              "main(['run', 'experiments/scenarios/baseline.toml', '--reps', '1', '--days', '0.25'])")
     assert "pandas" in loaded and "scipy" not in loaded
+
+
+def test_the_packages_public_names_are_its_lazily_loaded_names():
+    import experiments
+    assert experiments.__all__ == sorted(experiments._HOMES)

@@ -13,6 +13,7 @@ it within ``threshold_s`` of being offered to it (``pool_wait_s``) over all of t
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,8 @@ def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, hor
     rows = []
     for row in usage.itertuples(index=False):
         contract = scenario.pool(row.pool).contract
+        if contract is None:  # usage rows are made for pools with a contract only (sim/usage.py)
+            raise ValueError(f"usage row of pool {row.pool!r}, which has no contract")
         minutes = minutes_of(float(row.billed_increments_n), int(row.answered_n), contract)
         sl = row.sla_met_n / row.sla_offered_n if contract.sla is not None and row.sla_offered_n > 0 else None
         lines = invoice(contract, minutes, fracs[row.month], sl)
@@ -64,7 +67,7 @@ def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenar
     return costs
 
 
-def reprice_pools(scenario: Scenario, **changes: dict) -> Scenario:
+def reprice_pools(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:
     """A copy of ``scenario`` whose pools get new field values: ``offshore={"contract": c}``."""
     pools = tuple(replace(p, **changes.get(p.name, {})) for p in scenario.pools)
     unknown = set(changes) - {p.name for p in scenario.pools}

@@ -72,4 +72,4 @@ def assemble(what: Scenario | Sequence[SweepPoint], settings: RunSettings,
         for name, table in tables.items():
             parts[name].append(with_ids(table, info, i))
     tables = {name: concat_tables(frames) if frames else None for name, frames in parts.items()}
-    return Result(points, settings, **tables)  # type: ignore[arg-type]
+    return Result(points, settings, **tables)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import Any
 
 import pandas as pd
 
@@ -51,7 +52,7 @@ def _cells(metrics: pd.DataFrame, printed: list[tuple[str, str, str, int]]) -> l
 def _lines(rows: list[list[str]]) -> list[str]:
     """Rows as aligned text: first column left, the others right."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+    return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
             for row in rows]
 
 
@@ -95,7 +96,7 @@ def format_scenarios(result: Result, name: str = "") -> str:
     return "\n".join([head, "", *_lines(rows)])
 
 
-def _param_cell(row: dict, paths: list[str]) -> str:
+def _param_cell(row: dict[str, Any], paths: list[str]) -> str:
     values = [row[p] for p in paths if row.get(p) is not None and not (isinstance(row[p], float) and math.isnan(row[p]))]
     if not values:
         return "-"

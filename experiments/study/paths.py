@@ -33,7 +33,7 @@ def _split(path: str, source: str, where: str) -> list[str]:
     return parts
 
 
-def _list_item(items: list, part: str, trail: str) -> int | str:
+def _list_item(items: list[Any], part: str, trail: str) -> int | str:
     """Index of the item called ``part`` (or at index ``part``) of a list, else an error message."""
     names = [item.get("name") for item in items if isinstance(item, dict)]
     for i, item in enumerate(items):
@@ -49,7 +49,7 @@ def _list_item(items: list, part: str, trail: str) -> int | str:
     return f"no item {part!r} in {trail} (a list of {len(items)} value(s); use an index 0..{len(items) - 1})"
 
 
-def _resolve(raw: dict, path: str, source: str, where: str, create: bool) -> tuple[Any, Any]:
+def _resolve(raw: dict[str, Any], path: str, source: str, where: str, create: bool) -> tuple[Any, Any]:
     """(container, key) of the value at ``path``; ``create`` allows a missing last key of a table."""
     parts = _split(path, source, where)
     node: Any = raw
@@ -77,7 +77,7 @@ def _resolve(raw: dict, path: str, source: str, where: str, create: bool) -> tup
     raise AssertionError("unreachable")
 
 
-def get_path(raw: dict, path: str, default: Any = None) -> Any:
+def get_path(raw: dict[str, Any], path: str, default: Any = None) -> Any:
     """The value at dotted ``path`` in a scenario table, or ``default`` if there is none."""
     try:
         container, key = _resolve(raw, path, "", "", create=False)
@@ -86,7 +86,7 @@ def get_path(raw: dict, path: str, default: Any = None) -> Any:
     return container[key]
 
 
-def set_path(raw: dict, path: str, value: Any, source: str = "", where: str = "") -> dict:
+def set_path(raw: dict[str, Any], path: str, value: Any, source: str = "", where: str = "") -> dict[str, Any]:
     """A deep copy of ``raw`` with ``value`` at dotted ``path`` (a missing last key is added).
 
     A path that leads nowhere is a :class:`ScenarioError` naming ``source`` and ``where``

@@ -74,7 +74,7 @@ def _key(where: str, label: str, path: str) -> str:
     return f'{where}{label}."{path}"'
 
 
-def _combinations(grid: Mapping[str, Sequence], zipped: Mapping[str, Sequence],
+def _combinations(grid: Mapping[str, Sequence[Any]], zipped: Mapping[str, Sequence[Any]],
                   source: str, where: str) -> list[dict[str, Any]]:
     """Every parameter combination: the grid's product, with the zipped rows innermost."""
     for label, axes in (("grid", grid), ("zip", zipped)):
@@ -89,11 +89,11 @@ def _combinations(grid: Mapping[str, Sequence], zipped: Mapping[str, Sequence],
     if len(set(lengths.values())) > 1:
         found = ", ".join(f"{p} ({n})" for p, n in lengths.items())
         raise ScenarioError(source, f"{where}zip", f"lists must all have the same length, got {found}")
-    rows = [dict(zip(zipped, row)) for row in zip(*zipped.values())] if zipped else [{}]
+    rows = [dict(zip(zipped, row, strict=True)) for row in zip(*zipped.values(), strict=True)] if zipped else [{}]
     combos = []
     for values in itertools.product(*grid.values()):
         for row in rows:
-            combos.append({**dict(zip(grid, values)), **row})
+            combos.append({**dict(zip(grid, values, strict=True)), **row})
     return combos
 
 
@@ -115,8 +115,8 @@ def _build(option: Scenario, params: dict[str, Any], source: str, where: dict[st
     return dataclasses.replace(scenario, source=option.source)
 
 
-def expand(options: Scenario | Sequence[Scenario], grid: Mapping[str, Sequence] | None = None,
-           zipped: Mapping[str, Sequence] | None = None, study: str = "", source: str = "",
+def expand(options: Scenario | Sequence[Scenario], grid: Mapping[str, Sequence[Any]] | None = None,
+           zipped: Mapping[str, Sequence[Any]] | None = None, study: str = "", source: str = "",
            where: str = "") -> list[SweepPoint]:
     """Points of every option × grid combination × zipped row.
 
