@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 def _report(runs: list[dict]) -> None:
     yard = [r for r in runs if r["model"] == "yardstick"]
     ours = [r for r in runs if r["model"] == "bposim"]
-    ratios = [b["calls_per_s"] / y["calls_per_s"] for y, b in zip(yard, ours)]
+    ratios = [b["calls_per_s"] / y["calls_per_s"] for y, b in zip(yard, ours, strict=True)]
     print(f"\nmedian calls/s: yardstick {statistics.median(r['calls_per_s'] for r in yard):,.0f}, "
           f"bposim {statistics.median(r['calls_per_s'] for r in ours):,.0f}; "
           f"ratio bposim/yardstick (median of pairs) {statistics.median(ratios):.2f} "

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             for jobs in (1, 2):
                 times[jobs].append(_run(sweep, jobs, Path(tmp) / f"out-{r}-{jobs}"))
                 print(f"round {r} --jobs {jobs}: {times[jobs][-1]:6.1f} s", flush=True)
-    ratios = [a / b for a, b in zip(times[1], times[2])]
+    ratios = [a / b for a, b in zip(times[1], times[2], strict=True)]
     print(f"\nmedian: --jobs 1 {statistics.median(times[1]):.1f} s, --jobs 2 {statistics.median(times[2]):.1f} s; "
           f"speed-up (median of rounds) {statistics.median(ratios):.2f} "
           f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)})")

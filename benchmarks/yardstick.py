@@ -33,7 +33,7 @@ def _caller(env, agents, arrival, handle, patience, stats):
 
 
 def _source(env, agents, gaps, handles, patiences, stats):
-    for gap, handle, patience in zip(gaps, handles, patiences):
+    for gap, handle, patience in zip(gaps, handles, patiences, strict=True):
         yield env.timeout(gap)
         env.process(_caller(env, agents, env.now, handle, patience, stats))
 

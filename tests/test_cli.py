@@ -399,7 +399,7 @@ def test_erlang_target_in_process(capsys, extra: list[str]):
     assert done.returncode == 0, done.stderr
     figures = parse_erlang(done.stdout)
     c = int(figures["agents"])
-    opts = dict(zip(extra[::2], extra[1::2]))
+    opts = dict(zip(extra[::2], extra[1::2], strict=True))
     threshold = float(opts.get("--threshold-s", 20))
     patience = float(opts["--patience-s"]) if "--patience-s" in opts else None
     lines = int(opts["--lines"]) if "--lines" in opts else None

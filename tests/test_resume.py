@@ -156,7 +156,7 @@ def test_running_again_loads_everything_and_changes_nothing(reference, tmp_path,
     out = tmp_path / "again"
     shutil.copytree(ref, out)
     before = done_files(out)
-    code, stdout, err = bposim(capsys, "sweep", sweep, "--jobs", "1", "--out", out)
+    code, _stdout, err = bposim(capsys, "sweep", sweep, "--jobs", "1", "--out", out)
     assert (code, err) == (0, "")
     assert tasks_meta(out)["loaded"] == TOTAL and tasks_meta(out)["computed"] == 0
     assert done_files(out) == before
@@ -199,7 +199,7 @@ def test_another_sweep_in_the_same_folder_is_refused(reference, tmp_path, capsys
 def test_a_folder_with_other_files_is_refused(reference, tmp_path, capsys):
     sweep, _ = reference
     (tmp_path / "notes.txt").write_text("mine\n")
-    code, stdout, err = bposim(capsys, "sweep", sweep, "--out", tmp_path)
+    code, _stdout, err = bposim(capsys, "sweep", sweep, "--out", tmp_path)
     assert code == 2
     assert err == (f"{PREFIX}{tmp_path}: exists and is not a bposim sweep folder (no manifest.json); "
                    "choose a new or empty folder\n")
@@ -236,13 +236,13 @@ def test_corrupted_task_files_are_recomputed_not_used(reference, tmp_path, capsy
     out = tmp_path / "out"
     shutil.copytree(ref, out)
     damaged = corrupt(out)
-    code, stdout, err = bposim(capsys, "sweep", sweep, "--jobs", "1", "--out", out)
+    code, _stdout, err = bposim(capsys, "sweep", sweep, "--jobs", "1", "--out", out)
     assert code == 0
     meta = tasks_meta(out)
     assert meta["computed"] == len(damaged) and meta["loaded"] == TOTAL - len(damaged)
     warnings = err.splitlines()
     assert len(warnings) == len(damaged) and all(w.startswith("bposim: warning: ") for w in warnings)
-    for (sid, rep, reason), folder in zip(meta["recomputed"], sorted(damaged)):
+    for (_sid, rep, reason), folder in zip(meta["recomputed"], sorted(damaged), strict=True):
         assert folder.name == f"rep-{rep:04d}" and damaged[folder] in reason, (reason, damaged[folder])
     assert_same_results(out, ref)
 

@@ -44,7 +44,7 @@ def equivalent_names() -> set[str]:
 
 def statuses() -> dict[str, str]:
     """Status of every mutant of the last run, by name (``mutmut results --all``)."""
-    out = subprocess.run(MUTMUT + ["results", "--all", "true"], cwd=ROOT, check=True,
+    out = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     result = {}
     for line in out.splitlines():
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = None
     if not args.no_run:
         start = time.monotonic()
-        subprocess.run(MUTMUT + ["run", "--max-children", str(args.jobs)], cwd=ROOT, check=True)
+        subprocess.run([*MUTMUT, "run", "--max-children", str(args.jobs)], cwd=ROOT, check=True)
         wall = time.monotonic() - start
 
     by_name = statuses()
