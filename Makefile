@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Lint and import order (ruff), types (mypy: strict on models/ and sim/), then every test.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The bundled study: all in-house vs local BPO vs offshore BPO (resumable: a second run reuses
