@@ -36,7 +36,7 @@ class CallType:
     name: str
     rates_per_h: tuple[float, ...]
     handle: Distribution
-    patience: Distribution = Never()  # noqa: RUF009  a frozen dataclass: one shared instance is safe
+    patience: Distribution = Never()
     route: tuple[str, ...] = ()
     overflow_after_s: float = 0.0
     split: tuple[tuple[str, float], ...] = ()

@@ -39,7 +39,7 @@ class Pool:
     shrinkage_frac: float = 0.0
     handle_factor: float = 1.0
     resolution_frac: float = 1.0
-    repeat_after: Distribution = Exponential(86400.0)  # noqa: RUF009  a frozen dataclass: one shared instance is safe
+    repeat_after: Distribution = Exponential(86400.0)
     open_h: tuple[float, float] = (0.0, 24.0)
     open_days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
     wage_per_h: float = 0.0
