@@ -14,6 +14,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.distributions import Distribution, Never
+from models.quality import QualityCosts
+
+#: Most attempts per contact a scenario may allow (the calls table stores ``attempt`` as int16).
+MAX_ATTEMPTS = 32767
+
+
+@dataclass(frozen=True)
+class Redial:
+    """Retrials: a caller whose attempt was abandoned or blocked may call again.
+
+    Attributes:
+        frac: probability (0..1) that the caller of an abandoned or blocked attempt tries again.
+        after: delay from the end of the failed attempt (its abandonment, or the busy signal) to
+            the next attempt (seconds).
+        max_attempts: most attempts per contact, the first try included (1 = never again).
+    """
+
+    frac: float
+    after: Distribution
+    max_attempts: int
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,8 @@ class CallType:
         split: (pool, fraction) pairs; each call goes to one pool drawn with these fractions.
         weekday_factors: 7 multipliers of the daily profile, Monday first (day 0 is a Monday).
         daily_cv: coefficient of variation of the gamma daily volume factor (0 = none).
+        redial: retrials after an abandoned or blocked attempt; ``None`` for none.
+        quality: this call type's costs of poor service; ``None``: the scenario's.
     """
 
     name: str
@@ -42,6 +64,8 @@ class CallType:
     split: tuple[tuple[str, float], ...] = ()
     weekday_factors: tuple[float, ...] = (1.0,) * 7
     daily_cv: float = 0.0
+    redial: Redial | None = None
+    quality: QualityCosts | None = None
 
     @property
     def pools(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from models.contracts import SLA, Contract, Tier
 from models.demand import CallType
 from models.distributions import DISTRIBUTIONS, Distribution
 from models.pools import Pool
+from models.quality import QualityCosts
 from models.scenario import Scenario
 
 _DIST_NAMES = {cls: name for name, (cls, _) in DISTRIBUTIONS.items()}
@@ -35,6 +36,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     }
     if scenario.lines is not None:
         table["lines"] = scenario.lines
+    table["quality"] = _quality(scenario.quality)
     table["demand"] = [_call_type(ct) for ct in scenario.demand]
     table["pools"] = [_pool(p) for p in scenario.pools]
     whole: dict[str, Any] = _whole_numbers(table)
@@ -80,7 +82,16 @@ def _call_type(ct: CallType) -> dict[str, Any]:
     table["overflow_after_s"] = ct.overflow_after_s
     table["weekday_factors"] = list(ct.weekday_factors)
     table["daily_cv"] = ct.daily_cv
+    if ct.redial is not None:
+        table["redial"] = {"frac": ct.redial.frac, "after": dist_to_dict(ct.redial.after),
+                           "max_attempts": ct.redial.max_attempts}
+    if ct.quality is not None:
+        table["quality"] = _quality(ct.quality)
     return table
+
+
+def _quality(quality: QualityCosts) -> dict[str, float]:
+    return {f.name: getattr(quality, f.name) for f in fields(QualityCosts)}
 
 
 def _pool(pool: Pool) -> dict[str, Any]:

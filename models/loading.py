@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from models.contracts import SLA, Contract, Tier, validate_contract
-from models.demand import CallType, interval_count
+from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
 from models.pools import KINDS, LOCATIONS, Pool
+from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
 
 MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
 MAX_DURATION_S = 30 * 86400.0
+MAX_MONEY = 1e9
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -58,14 +60,16 @@ def scenario_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | 
     n_intervals = interval_count(interval_min)
     pools = _read_pools(top, n_intervals)
     names = tuple(p.name for p in pools)
+    quality = _read_quality(top.take_table("quality", None), QualityCosts()) or QualityCosts()
     scenario = Scenario(
         name=top.take_str("name"),
         currency=top.take_str("currency", "USD"),
         interval_min=interval_min,
         service_level_s=top.take_float("service_level_s", 20.0, low=0, high=MAX_DURATION_S),
         lines=top.take_int("lines", None, low=1, high=10**8),
-        demand=_read_demand(top, n_intervals, names, base_dir or Path(".")),
+        demand=_read_demand(top, n_intervals, names, base_dir or Path("."), quality),
         pools=pools,
+        quality=quality,
         source=source,
     )
     top.done()
@@ -198,12 +202,14 @@ def _read_sla(t: Table) -> SLA:
 
 # ---------------------------------------------------------------- demand
 
-def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path) -> tuple[CallType, ...]:
+def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path,
+                 quality: QualityCosts) -> tuple[CallType, ...]:
     seen: set[str] = set()
-    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen) for t in _items(top, "demand"))
+    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen, quality) for t in _items(top, "demand"))
 
 
-def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str]) -> CallType:
+def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str],
+                    quality: QualityCosts) -> CallType:
     name = _unique_name(t, seen)
     route, split = _read_routing(t, pools)
     call_type = CallType(
@@ -216,9 +222,37 @@ def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir
         split=split,
         weekday_factors=_read_weekday_factors(t),
         daily_cv=t.take_float("daily_cv", 0.0, low=0, high=5),
+        redial=_read_redial(t),
+        quality=_read_quality(t.take_table("quality", None), quality),
     )
     t.done()
     return call_type
+
+
+def _read_quality(table: Table | None, base: QualityCosts) -> QualityCosts | None:
+    """A ``quality`` table (costs of poor service, each >= 0) whose keys override ``base``; None if absent."""
+    if table is None:
+        return None
+    values = {key: table.take_float(key, getattr(base, key), low=0, high=MAX_MONEY) for key in QUALITY_KEYS}
+    table.done()
+    return QualityCosts(**values)
+
+
+def _read_redial(t: Table) -> Redial | None:
+    """The optional ``redial`` table of a call type: ``{frac, after, max_attempts}``, all required."""
+    table = t.take_table("redial", None)
+    if table is None:
+        return None
+    frac = table.take_float("frac")
+    if not 0.0 <= frac <= 1.0:
+        raise table.error("frac", f"must be a fraction in [0, 1], got {frac:g}")
+    after = _read_dist(table, "after")
+    attempts = table.raw("max_attempts")
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS:
+        raise table.error("max_attempts", f"must be a whole number from 1 to {MAX_ATTEMPTS} (attempts per "
+                          f"contact, the first try included), got {attempts!r}")
+    table.done()
+    return Redial(frac=frac, after=after, max_attempts=attempts)
 
 
 def _read_rates(t: Table, n_intervals: int, base_dir: Path) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from models.demand import CallType, interval_count
 from models.pools import Pool
+from models.quality import QualityCosts
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Scenario:
         interval_min: length of a staffing and reporting interval (minutes).
         service_level_s: threshold T of the service level "answered within T seconds".
         lines: maximum calls in the system (waiting + in service); ``None`` for unlimited.
+        quality: the client's costs of poor service (a call type may have its own).
         source: the file it was loaded from (for messages), "" if built in code.
 
     Its TOML table, when one is needed (sweeps), is derived from it: ``models.dumping``.
@@ -36,6 +38,7 @@ class Scenario:
     interval_min: int = 30
     service_level_s: float = 20.0
     lines: int | None = None
+    quality: QualityCosts = QualityCosts()
     source: str = ""
 
     @property
@@ -61,3 +64,9 @@ class Scenario:
         """A short stable hash of the scenario's content (for ``meta`` and result folders)."""
         text = repr(replace(self, source=""))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def quality_of(self, call_type: int) -> QualityCosts:
+        """The costs of poor service of call type ``call_type`` (an index into ``demand``)."""
+        own = self.demand[call_type].quality
+        return self.quality if own is None else own
+
