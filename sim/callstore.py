@@ -21,6 +21,7 @@ COLUMNS = {
     "deadline": ("d", np.float64), "u_split": ("d", np.float64), "u_res": ("d", np.float64),
     "is_repeat": ("b", np.int8), "outcome": ("b", np.int8), "pool": ("h", np.int16),
     "last_pool": ("h", np.int16), "start": ("d", np.float64), "offer": ("d", np.float64),
+    "contact": ("q", np.int64), "attempt": ("h", np.int16), "redialed": ("b", np.int8),
 }
 
 
@@ -36,6 +37,9 @@ class CallStore:
             :mod:`sim.outcomes`.
         pool, last_pool: the answering pool, the last pool waited for (-1: none).
         start, offer: when answered, when last offered to a pool (s; NaN: not yet).
+        contact: the call id (not the row) of the first attempt of the call's contact.
+        attempt: 1 for a first try, k for the (k - 1)-th redial of a contact.
+        redialed: 1 when this attempt was abandoned or blocked and its caller tried again.
 
     The engine keeps references to these arrays: they are changed in place, never replaced.
     """
@@ -54,6 +58,9 @@ class CallStore:
         self.last_pool: array[int] = array("h")
         self.start: array[float] = array("d")
         self.offer: array[float] = array("d")
+        self.contact: array[int] = array("q")
+        self.attempt: array[int] = array("h")
+        self.redialed: array[int] = array("b")
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -62,19 +69,27 @@ class CallStore:
         """Append a block of first contacts (waiting, not yet arrived)."""
         n = len(calls)
         nan = np.full(n, np.nan)
+        ids = self.first_id + len(self) + np.arange(n)
         values = {"arrival": calls.arrival_s, "ctype": calls.call_type, "base": calls.handle_s,
                   "deadline": calls.arrival_s + calls.patience_s, "u_split": calls.u_split,
                   "u_res": calls.u_resolve, "is_repeat": np.zeros(n), "outcome": np.full(n, WAITING),
-                  "pool": np.full(n, -1), "last_pool": np.full(n, -1), "start": nan, "offer": nan}
+                  "pool": np.full(n, -1), "last_pool": np.full(n, -1), "start": nan, "offer": nan,
+                  "contact": ids, "attempt": np.ones(n), "redialed": np.zeros(n)}
         for name, (_, dtype) in COLUMNS.items():
             getattr(self, name).frombytes(np.asarray(values[name]).astype(dtype).tobytes())
 
     def append_repeat(self, arrival: float, ctype: int, base: float, deadline: float,
                       u_split: float, u_res: float) -> int:
-        """Append one repeat call arriving now; returns its row."""
+        """Append one repeat call arriving now (the first attempt of a new contact); returns its row."""
+        return self.append_redial(arrival, ctype, base, deadline, u_split, u_res, 1, self.first_id + len(self), 1)
+
+    def append_redial(self, arrival: float, ctype: int, base: float, deadline: float, u_split: float,
+                      u_res: float, is_repeat: int, contact: int, attempt: int) -> int:
+        """Append one attempt of contact ``contact`` (a call id) arriving now; returns its row."""
         for name, value in (("arrival", arrival), ("ctype", ctype), ("base", base), ("deadline", deadline),
-                            ("u_split", u_split), ("u_res", u_res), ("is_repeat", 1), ("outcome", WAITING),
-                            ("pool", -1), ("last_pool", -1), ("start", np.nan), ("offer", np.nan)):
+                            ("u_split", u_split), ("u_res", u_res), ("is_repeat", is_repeat),
+                            ("outcome", WAITING), ("pool", -1), ("last_pool", -1), ("start", np.nan),
+                            ("offer", np.nan), ("contact", contact), ("attempt", attempt), ("redialed", 0)):
             getattr(self, name).append(value)
         return len(self.arrival) - 1
 
@@ -99,7 +114,8 @@ class CallStore:
                 "call_type": col["ctype"], "arrival_s": col["arrival"], "outcome": col["outcome"],
                 "pool": col["pool"], "wait_s": wait, "handle_s": handle,
                 "is_repeat": col["is_repeat"].astype(bool), "last_pool": last_pool,
-                "pool_wait_s": pool_wait, "start_s": col["start"]}
+                "pool_wait_s": pool_wait, "start_s": col["start"], "contact_id": col["contact"],
+                "attempt": col["attempt"], "redialed": col["redialed"].astype(bool)}
 
     def drop_front(self, n: int) -> None:
         """Forget rows [0, n) (settled calls already summarised); later rows move to the front."""

@@ -79,13 +79,17 @@ class Engine:
         self.arrival, self.ctype, self.base, self.deadline = store.arrival, store.ctype, store.base, store.deadline
         self.u_split, self.u_res, self.outcome = store.u_split, store.u_res, store.outcome
         self.pool, self.last_pool, self.start, self.offer = store.pool, store.last_pool, store.start, store.offer
+        self.redial = [ct.redial for ct in scenario.demand]
+        self.has_redial = any(r is not None for r in self.redial)
         self.days, self.block_end, self.aggregates = days, 0, aggregates
         self._init_repeat_draws(seed, rep)
+        self._init_redial_draws(seed, rep)
         self.pending: dict[int, tuple[tuple[int, ...], int]] = {}  # waiting call -> (stages, next stage)
         self.n_waiting = 0
         self.deadlines: list[tuple[float, int]] = []
         self._done_cb: list[Callable[[Tick], None]] = [self._on_done]
         self._arrival_cb: list[Callable[[Tick], None]] = [self._on_first_arrival]
+        self._patience_cb: list[Callable[[Tick], None]] = [self._on_patience_end]
 
     def _init_repeat_draws(self, seed: int, rep: int) -> None:
         def rng(*keys: int) -> np.random.Generator:
@@ -96,6 +100,19 @@ class Engine:
             key = streams.name_key(ct.name)
             self.repeat_draws.append((_Draws(ct.handle, rng(key, 1)), _Draws(ct.patience, rng(key, 2)),
                                       _Draws(None, rng(key, 3)), _Draws(None, rng(key, 4))))
+
+    def _init_redial_draws(self, seed: int, rep: int) -> None:
+        """Per call type with redials: (decision uniform, delay, new patience), each its own sub-stream."""
+        self.redial_draws: list[tuple[_Draws, _Draws, _Draws] | None] = []
+        for ct in self.scenario.demand:
+            if ct.redial is None:
+                self.redial_draws.append(None)
+                continue
+            key = streams.name_key(ct.name)
+            draws = (_Draws(None, streams.stream(seed, rep, streams.REDIALS, key, 0)),
+                     _Draws(ct.redial.after, streams.stream(seed, rep, streams.REDIALS, key, 1)),
+                     _Draws(ct.patience, streams.stream(seed, rep, streams.REDIALS, key, 2)))
+            self.redial_draws.append(draws)
 
     def _next_day(self) -> int:
         """Load the next day with calls into the store; returns its first call's row, or -1 at the end."""
@@ -158,6 +175,8 @@ class Engine:
         if self.lines is not None and self._in_system(now) >= self.lines:
             self.outcome[c] = BLOCKED
             self.last_pool[c] = stages[0]
+            if self.has_redial:
+                self._redial(c, now)
             return
         busy, cap = self.busy, self.cap
         p = stages[0]
@@ -184,6 +203,9 @@ class Engine:
         if self.lines is not None:
             self.n_waiting += 1
             heapq.heappush(self.deadlines, (self.deadline[c], c))
+        if self.has_redial and self.redial[ct] is not None and self.deadline[c] < math.inf:
+            # Redials start when the patience ends: abandon exactly then, not when found at a queue head.
+            self.calendar.at(self.deadline[c], self._patience_cb, self.store.first_id + c)
 
     def _in_system(self, now: float) -> int:
         """Calls waiting (patience not yet over) or in service at ``now``."""
@@ -237,6 +259,35 @@ class Engine:
         self.pending.pop(c, None)
         if self.lines is not None:
             self.n_waiting -= 1
+        if self.has_redial:
+            self._redial(c, self.deadline[c])
+
+    def _on_patience_end(self, event: Tick) -> None:
+        """The patience of a waiting caller of a call type with redials ends (the value is its call id)."""
+        c = event._value - self.store.first_id
+        if c >= 0 and self.outcome[c] == WAITING:
+            self._abandon(c)
+
+    def _redial(self, c: int, t: float) -> None:
+        """The caller of ``c``, abandoned or blocked at ``t``, may try again (a new attempt, a new row then)."""
+        store, ct = self.store, self.ctype[c]
+        redial, draws = self.redial[ct], self.redial_draws[ct]
+        if redial is None or draws is None or store.attempt[c] >= redial.max_attempts:
+            return
+        decide, delay, patience = draws
+        if decide.next() >= redial.frac:
+            return
+        at = t + delay.next()
+        if at >= self.horizon_s:
+            return
+        store.redialed[c] = 1
+        call = (ct, self.base[c], at + patience.next(), self.u_split[c], self.u_res[c], store.is_repeat[c],
+                store.contact[c], store.attempt[c] + 1)
+        self.calendar.at(at, [self._on_redial_arrival], call)
+
+    def _on_redial_arrival(self, event: Tick) -> None:
+        """A redial arrives: it gets its row (and id) now, with its contact's draws."""
+        self._admit(self.store.append_redial(self.env.now, *event._value))
 
     def _on_done(self, event: Tick) -> None:
         c = event._value
@@ -321,6 +372,9 @@ class Engine:
         now, store = self.env.now, self.store
         outcome = np.frombuffer(store.outcome, dtype=np.int8)
         expired = (outcome == WAITING) & (np.frombuffer(store.deadline) <= now)
+        if self.has_redial:  # settled by their own patience-end event (at ``now``), which may redial
+            with_redial = np.array([r is not None for r in self.redial])
+            expired &= ~with_redial[np.frombuffer(store.ctype, dtype=np.int16)]
         outcome[expired] = ABANDONED
         if self.lines is not None:
             self.n_waiting -= int(expired.sum())

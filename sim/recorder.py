@@ -37,6 +37,9 @@ def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, war
         "is_repeat": arrays["is_repeat"][take],
         "last_pool": _categorical(arrays["last_pool"][take], names),
         "pool_wait_s": arrays["pool_wait_s"][take],
+        "contact_id": arrays["contact_id"][take],
+        "attempt": arrays["attempt"][take],
+        "redialed": arrays["redialed"][take],
     }
     return pd.DataFrame(columns, copy=False)
 

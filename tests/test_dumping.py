@@ -15,7 +15,8 @@ from models.dumping import scenario_to_dict
 from models.loading import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = [*sorted((ROOT / "experiments" / "scenarios").glob("*.toml")), ROOT / "tests" / "data" / "features.toml"]
+FILES = [*sorted((ROOT / "experiments" / "scenarios").glob("*.toml")), ROOT / "tests" / "data" / "features.toml",
+         ROOT / "tests" / "data" / "redials.toml"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
