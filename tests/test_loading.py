@@ -426,6 +426,10 @@ SECOND_DEMAND = ('\n[[demand]]\nname = "support"\ncalls_per_h = 10\n'
 CSV_48 = "calls_per_h\n" + "540\n" * N_30MIN
 
 
+AFTER = 'after = { dist = "exponential", mean_s = 300 }'  # a valid redial delay
+MAX_ATTEMPTS_MESSAGE = "must be a whole number from 1 to 32767 (attempts per contact, the first try included)"
+
+
 def case(id: str, edits: tuple[tuple[str, str], ...] | str | bytes | None, expected: str,
          files: dict[str, str | bytes] | None = None, xfail: str | None = None):
     """One bad scenario: the baseline with ``edits`` (or a whole text/bytes, or None: no file)."""
@@ -605,6 +609,35 @@ BAD = [
          "{path}: demand[0]: needs exactly one of route = [pools in order] or split = {pool = fraction}"),
     case("neither_route_nor_split", ((ROUTE, ""),),
          "{path}: demand[0]: needs exactly one of route = [pools in order] or split = {pool = fraction}"),
+    # --- retrials (redial): unknown key, frac outside 0..1, max_attempts < 1 or not whole, bad delay
+    *[case(id, ((PATIENCE, PATIENCE + "\nredial = " + redial),), "{path}: demand[0].redial" + expected)
+      for id, redial, expected in [
+          ("redial_unknown_key", f"{{ frac = 0.4, {AFTER}, max_attempts = 3, delay_s = 5 }}",
+           ".delay_s: unknown key; allowed keys: after, frac, max_attempts"),
+          ("redial_frac_above_one", f"{{ frac = 1.5, {AFTER}, max_attempts = 3 }}",
+           ".frac: must be a fraction in [0, 1], got 1.5"),
+          ("redial_frac_negative", f"{{ frac = -0.1, {AFTER}, max_attempts = 3 }}",
+           ".frac: must be a fraction in [0, 1], got -0.1"),
+          ("redial_frac_text", f'{{ frac = "a third", {AFTER}, max_attempts = 3 }}',
+           ".frac: must be a number, got a string 'a third'"),
+          ("redial_max_attempts_zero", f"{{ frac = 0.4, {AFTER}, max_attempts = 0 }}",
+           f".max_attempts: {MAX_ATTEMPTS_MESSAGE}, got 0"),
+          ("redial_max_attempts_not_whole", f"{{ frac = 0.4, {AFTER}, max_attempts = 2.5 }}",
+           f".max_attempts: {MAX_ATTEMPTS_MESSAGE}, got 2.5"),
+          ("redial_max_attempts_too_many", f"{{ frac = 0.4, {AFTER}, max_attempts = 40000 }}",
+           f".max_attempts: {MAX_ATTEMPTS_MESSAGE}, got 40000"),
+          ("redial_max_attempts_missing", f"{{ frac = 0.4, {AFTER} }}", ".max_attempts: is required"),
+          ("redial_after_unknown_dist",
+           '{ frac = 0.4, after = { dist = "exponental", mean_s = 300 }, max_attempts = 3 }',
+           ".after.dist: must be one of exponential, lognormal, gamma, deterministic, uniform, empirical, "
+           "never, got 'exponental' (did you mean 'exponential'?)"),
+          ("redial_after_negative_mean",
+           '{ frac = 0.4, after = { dist = "exponential", mean_s = -5 }, max_attempts = 3 }',
+           ".after.mean_s: must be > 0, got -5"),
+          ("redial_after_not_a_table", "{ frac = 0.4, after = 300, max_attempts = 3 }",
+           ".after: must be a table, got an integer"),
+          ("redial_not_a_table", "0.4", ": must be a table, got a number"),
+      ]],
     # --- unknown keys and names
     case("unknown_top_key", ((TOP_END, "servce_level_s = 20\n"),),
          "{path}: servce_level_s: unknown key (did you mean 'service_level_s'?); allowed keys: "
