@@ -1,4 +1,4 @@
-"""The SimPy engine of one replication: arrivals, queues, agents, abandonment, repeats.
+"""The SimPy engine of one replication: arrivals, queues, agents, abandonment, repeats, redials.
 
 Everything happens on SimPy's event calendar (ordered by time, priority and event id; reached
 through sim/calendar.py, the one module that knows its private layout), but speed matters, so the
@@ -9,7 +9,8 @@ engine:
   calendar (exactly what the calendar would do next);
 - needs no abandonment events: queues are FCFS, so a caller whose patience ran out is settled,
   as abandoned at the moment its patience ended, when it reaches the head of a queue (exact for
-  FCFS); with finite lines a heap of deadlines gives the exact number still waiting;
+  FCFS); with finite lines a heap of deadlines gives the exact number still waiting; only call
+  types with redials get a patience-end event, so that a redial starts from the moment of abandonment;
 - keeps per-call state in compact typed arrays indexed by call id and draws numbers in batches.
 """
 
