@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.distributions import Distribution, Never
-from models.quality import QualityCosts
 
 #: Most attempts per contact a scenario may allow (the calls table stores ``attempt`` as int16).
 MAX_ATTEMPTS = 32767
@@ -52,7 +51,8 @@ class CallType:
         weekday_factors: 7 multipliers of the daily profile, Monday first (day 0 is a Monday).
         daily_cv: coefficient of variation of the gamma daily volume factor (0 = none).
         redial: retrials after an abandoned or blocked attempt; ``None`` for none.
-        quality: this call type's costs of poor service; ``None``: the scenario's.
+        quality: this call type's own costs of poor service, (key, value) pairs of
+            :class:`~models.quality.QualityCosts`; the scenario's apply to the other keys.
     """
 
     name: str
@@ -65,7 +65,7 @@ class CallType:
     weekday_factors: tuple[float, ...] = (1.0,) * 7
     daily_cv: float = 0.0
     redial: Redial | None = None
-    quality: QualityCosts | None = None
+    quality: tuple[tuple[str, float], ...] = ()
 
     @property
     def pools(self) -> tuple[str, ...]:

@@ -85,8 +85,8 @@ def _call_type(ct: CallType) -> dict[str, Any]:
     if ct.redial is not None:
         table["redial"] = {"frac": ct.redial.frac, "after": dist_to_dict(ct.redial.after),
                            "max_attempts": ct.redial.max_attempts}
-    if ct.quality is not None:
-        table["quality"] = _quality(ct.quality)
+    if ct.quality:
+        table["quality"] = dict(ct.quality)
     return table
 
 

@@ -60,14 +60,14 @@ def scenario_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | 
     n_intervals = interval_count(interval_min)
     pools = _read_pools(top, n_intervals)
     names = tuple(p.name for p in pools)
-    quality = _read_quality(top.take_table("quality", None), QualityCosts()) or QualityCosts()
+    quality = QualityCosts(**dict(_read_quality(top.take_table("quality", None))))
     scenario = Scenario(
         name=top.take_str("name"),
         currency=top.take_str("currency", "USD"),
         interval_min=interval_min,
         service_level_s=top.take_float("service_level_s", 20.0, low=0, high=MAX_DURATION_S),
         lines=top.take_int("lines", None, low=1, high=10**8),
-        demand=_read_demand(top, n_intervals, names, base_dir or Path("."), quality),
+        demand=_read_demand(top, n_intervals, names, base_dir or Path(".")),
         pools=pools,
         quality=quality,
         source=source,
@@ -202,14 +202,12 @@ def _read_sla(t: Table) -> SLA:
 
 # ---------------------------------------------------------------- demand
 
-def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path,
-                 quality: QualityCosts) -> tuple[CallType, ...]:
+def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path) -> tuple[CallType, ...]:
     seen: set[str] = set()
-    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen, quality) for t in _items(top, "demand"))
+    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen) for t in _items(top, "demand"))
 
 
-def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str],
-                    quality: QualityCosts) -> CallType:
+def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str]) -> CallType:
     name = _unique_name(t, seen)
     route, split = _read_routing(t, pools)
     call_type = CallType(
@@ -223,19 +221,19 @@ def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir
         weekday_factors=_read_weekday_factors(t),
         daily_cv=t.take_float("daily_cv", 0.0, low=0, high=5),
         redial=_read_redial(t),
-        quality=_read_quality(t.take_table("quality", None), quality),
+        quality=_read_quality(t.take_table("quality", None)),
     )
     t.done()
     return call_type
 
 
-def _read_quality(table: Table | None, base: QualityCosts) -> QualityCosts | None:
-    """A ``quality`` table (costs of poor service, each >= 0) whose keys override ``base``; None if absent."""
+def _read_quality(table: Table | None) -> tuple[tuple[str, float], ...]:
+    """The (key, value) pairs given in a ``quality`` table (costs of poor service, each >= 0)."""
     if table is None:
-        return None
-    values = {key: table.take_float(key, getattr(base, key), low=0, high=MAX_MONEY) for key in QUALITY_KEYS}
+        return ()
+    pairs = tuple((key, table.take_float(key, low=0, high=MAX_MONEY)) for key in QUALITY_KEYS if table.has(key))
     table.done()
-    return QualityCosts(**values)
+    return pairs
 
 
 def _read_redial(t: Table) -> Redial | None:

@@ -68,5 +68,5 @@ class Scenario:
     def quality_of(self, call_type: int) -> QualityCosts:
         """The costs of poor service of call type ``call_type`` (an index into ``demand``)."""
         own = self.demand[call_type].quality
-        return self.quality if own is None else own
+        return replace(self.quality, **dict(own)) if own else self.quality
 

@@ -115,7 +115,7 @@ class CallStore:
                 "pool": col["pool"], "wait_s": wait, "handle_s": handle,
                 "is_repeat": col["is_repeat"].astype(bool), "last_pool": last_pool,
                 "pool_wait_s": pool_wait, "start_s": col["start"], "contact_id": col["contact"],
-                "attempt": col["attempt"], "redialed": col["redialed"].astype(bool)}
+                "attempt": col["attempt"], "redialed": col["redialed"].astype(bool), "u_res": col["u_res"]}
 
     def drop_front(self, n: int) -> None:
         """Forget rows [0, n) (settled calls already summarised); later rows move to the front."""

@@ -7,6 +7,8 @@ import pandas as pd
 
 from models.metrics import COUNT_COLUMNS, add_rates
 from models.scenario import Scenario
+from sim.contacts import COUNTS as CONTACT_COUNTS
+from sim.contacts import contact_counts, contacts_frame, resolved
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED
 from sim.usage import usage_counts, usage_frame
 
@@ -40,6 +42,7 @@ def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, war
         "contact_id": arrays["contact_id"][take],
         "attempt": arrays["attempt"][take],
         "redialed": arrays["redialed"][take],
+        "resolved": resolved(arrays, np.array([p.resolution_frac for p in scenario.pools]))[take],
     }
     return pd.DataFrame(columns, copy=False)
 
@@ -103,6 +106,7 @@ class Aggregates:
         self.counts = {name: np.zeros(shape) for name in COUNT_COLUMNS}
         self.busy_s = np.zeros(shape)
         self.usage = usage_counts(_NO_CALLS, scenario, warmup_s, horizon_s)
+        self.contacts = np.zeros((len(scenario.pools), len(scenario.demand), len(CONTACT_COUNTS)))
 
     def add(self, arrays: dict[str, np.ndarray]) -> None:
         """Add settled calls (as from :meth:`CallStore.views`)."""
@@ -113,6 +117,7 @@ class Aggregates:
         self.busy_s += busy_by_interval(arrays["pool"], arrays["start_s"], arrays["start_s"] + arrays["handle_s"],
                                         len(scenario.pools), n, scenario.interval_s)
         self.usage += usage_counts(arrays, scenario, self.warmup_s, self.horizon_s)
+        self.contacts += contact_counts(arrays, scenario, self.warmup_s)
 
     def intervals_table(self, rep: int, scheduled: np.ndarray, available: np.ndarray,
                         staffed_s: np.ndarray) -> pd.DataFrame:
@@ -131,6 +136,10 @@ class Aggregates:
             columns[name] = values if name.endswith("_s") else values.astype(np.int64)
         frame = pd.DataFrame(columns)
         return add_rates(frame[frame["start_s"] >= self.warmup_s].reset_index(drop=True))
+
+    def contacts_table(self, rep: int) -> pd.DataFrame:
+        """The ``contacts`` table: per (call type, pool), what callers lived through (sim/contacts.py)."""
+        return contacts_frame(self.contacts, self.scenario, rep)
 
     def usage_table(self, rep: int) -> pd.DataFrame:
         return usage_frame(self.usage, self.scenario, rep)

@@ -25,6 +25,7 @@ class Replication:
         intervals: one row per (interval, pool).
         usage: what each BPO pool did per billing month (see sim/usage.py).
         end_s: simulated time at which the run stopped (horizon plus drain).
+        contacts: what callers lived through, per (call type, pool) (see sim/contacts.py).
     """
 
     rep: int
@@ -32,6 +33,7 @@ class Replication:
     intervals: pd.DataFrame
     usage: pd.DataFrame
     end_s: float
+    contacts: pd.DataFrame
 
 
 def check_settings(scenario: Scenario, settings: RunSettings) -> None:
@@ -86,4 +88,4 @@ def _run(scenario: Scenario, settings: RunSettings, rep: int, days: Iterator[Fir
     calls = calls_table(arrays, scenario, rep, settings.warmup_s) if settings.keep_calls else None
     del arrays
     intervals = aggregates.intervals_table(rep, engine.scheduled, engine.available, engine.staffed.staffed_s)
-    return Replication(rep, calls, intervals, aggregates.usage_table(rep), end_s)
+    return Replication(rep, calls, intervals, aggregates.usage_table(rep), end_s, aggregates.contacts_table(rep))

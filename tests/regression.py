@@ -1,8 +1,9 @@
 """Digests of result tables, to show that a refactoring changes no number (regression check).
 
 A digest is taken per column (name -> sha256 of its dtype and the bytes of its values, in row
-order), so a later change that only *adds* columns keeps every stored digest valid, while any
-changed value, row order or dtype of an existing column changes its digest. Stored digests live in
+order; for ``summary.csv`` per metric and column), so a later change that only *adds* columns,
+tables or metrics keeps every stored digest valid, while any changed value, row order or dtype of
+an existing one changes its digest. Stored digests live in
 ``tests/data/digests.json``; they are tied to the draw order of the engine on purpose (this is the
 one place where that is allowed: a regression check).
 
@@ -69,9 +70,10 @@ def table_digests(folder: Path) -> dict[str, dict[str, str]]:
             frame = pd.read_parquet(path)
             out[name] = {"rows_n": str(len(frame))} | {c: column_digest(frame[c]) for c in frame.columns}
     summary = folder / "summary.csv"
-    if summary.exists():  # as text, exactly as written
+    if summary.exists():  # as text, exactly as written; per metric, so that a new metric adds keys only
         frame = pd.read_csv(summary, dtype=str, keep_default_na=False)
-        out["summary.csv"] = {"rows_n": str(len(frame))} | {c: column_digest(frame[c]) for c in frame.columns}
+        out["summary.csv"] = {f"{metric}:{c}": column_digest(part[c])
+                              for metric, part in frame.groupby("metric", sort=False) for c in frame.columns}
     return out
 
 

@@ -198,7 +198,8 @@ def test_run_prints_a_table_per_pool_and_total(setup):
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["pool", "offered"])
     assert [line.split()[0] for line in lines[header + 1:header + 4]] == ["inhouse", "offshore", "all"]
     assert lines[header].split() == ["pool", "offered", "SL", "%", "ASA", "s", "aband", "%", "occ", "%",
-                                     "cost/call", "cost/month"]
+                                     "cost/call", "resolved", "cost/resolved", "cost/month", "quality/month",
+                                     "with", "quality/month"]
 
 
 CALLS_COLUMNS = ["rep", "call_id", "call_type", "arrival_s", "outcome", "pool", "wait_s", "handle_s", "is_repeat"]

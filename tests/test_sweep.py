@@ -319,15 +319,15 @@ grid = {{ "pools.offshore.agents" = [62] }}
     assert lines[0] == ("cli: 3 scenario(s), 2 replication(s) of 0.25 day(s), warm-up 0 h, seed 3; all pools; "
                         "costs in EUR, mean ± 95% CI half-width")
     assert lines[2].split() == ["option", "study", "agents", "SL", "%", "ASA", "s", "aband", "%", "cost/call",
-                                "cost/month"]
+                                "cost/resolved", "cost/month", "quality/month", "with", "quality/month"]
     assert [line.split()[:3] for line in lines[3:6]] == [["local-bpo", "staffing", "50"],
                                                          ["local-bpo", "staffing", "52"],
                                                          ["offshore-bpo", "staffing", "62"]]
     assert lines[-1] == f"6 task(s) computed on 1 process (in-process), 0 loaded; tables written to {out}/"
     assert not (out / "calls.parquet").exists()
     assert {p.name for p in out.iterdir()} == {"manifest.json", "tasks", "meta.json", "summary.csv",
-                                               "intervals.parquet", "usage.parquet", "invoices.parquet",
-                                               "pool_runs.parquet", "runs.parquet"}
+                                               "intervals.parquet", "usage.parquet", "contacts.parquet",
+                                               "invoices.parquet", "pool_runs.parquet", "runs.parquet"}
 
 
 @pytest.mark.parametrize(("args", "expected"), [

@@ -23,7 +23,7 @@ from models.loading import load_scenario
 from models.settings import RunSettings
 
 REQUIRED = ("meta.json", "runs.parquet", "pool_runs.parquet", "intervals.parquet", "usage.parquet",
-            "invoices.parquet")
+            "contacts.parquet", "invoices.parquet")
 
 
 def write_results(result: Result, out: Path) -> None:
@@ -57,6 +57,7 @@ def read_results(folder: Path) -> Result:
     if "scenario_id" not in tables["runs"].columns:
         raise OutputError(f"{folder}: written by an older bposim (no scenario ids); run it again")
     return Result(points_from_meta(meta), settings, tables.get("calls"), tables["intervals"], tables["usage"],
+                  tables["contacts"],
                   tables["invoices"], tables["pool_runs"], tables["runs"], meta)
 
 

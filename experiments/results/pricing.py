@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.results.quality import QUALITY_COLUMNS, add_quality, add_totals
 from models.billing import billing_months
 from models.contracts import invoice, minutes_of
 from models.metrics import COUNT_COLUMNS, add_rates
+from models.quality import QualityCosts
 from models.scenario import Scenario
 from models.settings import RunSettings
 
@@ -76,33 +78,37 @@ def reprice_pools(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:
     return replace(scenario, pools=pools)
 
 
-def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario,
+def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, contacts: pd.DataFrame, scenario: Scenario,
                settings: RunSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (rep, pool) and per rep: counts, rates and costs (``pool_runs`` and ``runs``)."""
+    """Per (rep, pool) and per rep: counts, rates, costs and the cost of poor service
+    (``pool_runs`` and ``runs``)."""
     sums = ["staffed_s", "busy_s", *COUNT_COLUMNS]
     by_pool = intervals.groupby(["rep", "pool"], observed=True, sort=False, as_index=False)[sums].sum()
     by_pool = add_rates(by_pool).merge(pool_costs(intervals, invoices, scenario), on=["rep", "pool"])
-    totals = by_pool.groupby("rep", as_index=False)[[*sums, "labour_cost", "vendor_cost", "total_cost"]].sum()
-    totals = add_rates(totals)
-    measured_days = (settings.horizon_s - settings.warmup_s) / 86400.0
+    by_pool = add_quality(by_pool, contacts, scenario)
+    money = ["labour_cost", "vendor_cost", "total_cost", *QUALITY_COLUMNS]
+    totals = add_rates(by_pool.groupby("rep", as_index=False)[[*sums, *money]].sum())
+    per_month = 30.0 / ((settings.horizon_s - settings.warmup_s) / 86400.0)
     for frame in (by_pool, totals):
         frame["cost_per_call"] = frame["total_cost"] / frame["answered_n"].where(frame["answered_n"] > 0)
-        frame["monthly_cost"] = frame["total_cost"] * (30.0 / measured_days)
+        frame["monthly_cost"] = frame["total_cost"] * per_month
+        add_totals(frame, per_month)
     return by_pool, totals
 
 
 def priced_tables(scenario: Scenario, settings: RunSettings, intervals: pd.DataFrame,
-                  usage: pd.DataFrame) -> dict[str, pd.DataFrame]:
+                  usage: pd.DataFrame, contacts: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The money tables of one scenario's replications: ``invoices``, ``pool_runs`` and ``runs``."""
     invoices = invoices_table(usage, scenario, settings.warmup_s, settings.horizon_s)
-    pool_runs, runs = run_tables(intervals, invoices, scenario, settings)
+    pool_runs, runs = run_tables(intervals, invoices, contacts, scenario, settings)
     return {"invoices": invoices, "pool_runs": pool_runs, "runs": runs}
 
 
 def without_money(scenario: Scenario) -> Scenario:
-    """``scenario`` with every wage, burden, contract, currency and name blanked (what the run saw)."""
+    """``scenario`` with every wage, burden, contract, quality cost, currency and name blanked (what the run saw)."""
     pools = tuple(replace(p, wage_per_h=0.0, burden=1.0, contract=None) for p in scenario.pools)
-    return replace(scenario, pools=pools, currency="", name="", source="")
+    demand = tuple(replace(ct, quality=()) for ct in scenario.demand)
+    return replace(scenario, pools=pools, demand=demand, quality=QualityCosts(), currency="", name="", source="")
 
 
 def billing_rules(scenario: Scenario) -> list[tuple[float, float, float | None] | None]:

@@ -44,6 +44,7 @@ class Result:
         calls: one row per call (None with ``keep_calls=False``).
         intervals: per point, replication, interval and pool.
         usage: per point, replication, BPO pool and billing month: what its contract bills.
+        contacts: per point, replication, call type and pool: what callers lived through.
         invoices: per point, replication, BPO pool and billing month: the invoice lines.
         pool_runs: per point, replication and pool: counts, rates and costs.
         runs: per point and replication: all pools together.
@@ -55,6 +56,7 @@ class Result:
     calls: pd.DataFrame | None
     intervals: pd.DataFrame
     usage: pd.DataFrame
+    contacts: pd.DataFrame
     invoices: pd.DataFrame
     pool_runs: pd.DataFrame
     runs: pd.DataFrame
@@ -157,7 +159,8 @@ class Result:
     def _priced_as(self, points: list[SweepPoint]) -> Result:
         """This result's simulated tables priced under ``points``' scenarios (same ids, same order)."""
         info = points_info(self.runs)
-        calls, intervals, usage = (by_point(t) if t is not None else {} for t in (self.calls, self.intervals, self.usage))
+        calls, intervals, usage, contacts = (by_point(t) if t is not None else {}
+                                             for t in (self.calls, self.intervals, self.usage, self.contacts))
         parts: dict[str, list[pd.DataFrame]] = {"usage": [], "invoices": [], "pool_runs": [], "runs": []}
         for i, point in enumerate(points):
             old, new = self.points[i].scenario, point.scenario
@@ -171,11 +174,12 @@ class Result:
                     raise ValueError("reprice: new billing increments, wrap minutes or SLA thresholds need the "
                                      "calls table (run without --no-calls)")
                 own = usage_from_calls(_own_columns(calls[sid]), new, self.settings.warmup_s, self.settings.horizon_s)
-            money = priced_tables(new, self.settings, _own_columns(intervals[sid]), own)
+            money = priced_tables(new, self.settings, _own_columns(intervals[sid]), own, _own_columns(contacts[sid]))
             for name, table in {"usage": own, **money}.items():
                 parts[name].append(with_ids(table, info, i))
         tables = {name: concat_tables(frames) for name, frames in parts.items()}
-        return Result(points, self.settings, self.calls, self.intervals, meta=dict(self.meta), **tables)
+        return Result(points, self.settings, self.calls, self.intervals, contacts=self.contacts, meta=dict(self.meta),
+                      **tables)
 
 
 def _own_columns(table: pd.DataFrame) -> pd.DataFrame:

@@ -65,10 +65,11 @@ def assemble(what: Scenario | Sequence[SweepPoint], settings: RunSettings,
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     for i, (point, reps) in enumerate(zip(points, replications, strict=True)):
         tables = {"intervals": pd.concat([r.intervals for r in reps], ignore_index=True),
-                  "usage": pd.concat([r.usage for r in reps], ignore_index=True)}
+                  "usage": pd.concat([r.usage for r in reps], ignore_index=True),
+                  "contacts": pd.concat([r.contacts for r in reps], ignore_index=True)}
         if settings.keep_calls:
             tables["calls"] = pd.concat([r.calls for r in reps], ignore_index=True)
-        tables |= priced_tables(point.scenario, settings, tables["intervals"], tables["usage"])
+        tables |= priced_tables(point.scenario, settings, tables["intervals"], tables["usage"], tables["contacts"])
         for name, table in tables.items():
             parts[name].append(with_ids(table, info, i))
     tables = {name: concat_tables(frames) if frames else None for name, frames in parts.items()}

@@ -15,7 +15,7 @@ import pandas as pd
 from experiments.study.points import SweepPoint, param_paths, param_value
 
 #: The tables of a result, in the order they are written.
-TABLES = ("calls", "intervals", "usage", "invoices", "pool_runs", "runs")
+TABLES = ("calls", "intervals", "usage", "contacts", "invoices", "pool_runs", "runs")
 #: Columns naming the point of every row.
 ID_COLUMNS = ["scenario_id", "option", "study"]
 #: The ``pool`` of rows that total every pool.
@@ -23,7 +23,9 @@ ALL_POOLS = "all"
 #: Metrics summarised per point and pool (per replication values in ``pool_runs`` and ``runs``).
 RUN_METRICS = ["offered_n", "answered_n", "abandoned_n", "blocked_n", "sl_frac", "asa_s",
                "abandon_frac", "p_wait_frac", "occupancy_frac", "labour_cost", "vendor_cost",
-               "total_cost", "cost_per_call", "monthly_cost"]
+               "total_cost", "cost_per_call", "monthly_cost", "resolved_n", "quality_cost",
+               "total_with_quality_cost", "cost_per_resolved", "monthly_quality_cost",
+               "monthly_total_with_quality_cost"]
 #: Statistics of a summary row.
 STAT_COLUMNS = ["reps_n", "mean", "sd", "ci_low", "ci_high"]
 

@@ -22,10 +22,14 @@ PRINTED = [
     ("abandon_frac", "aband %", ".2f", 100),
     ("occupancy_frac", "occ %", ".1f", 100),
     ("cost_per_call", "cost/call", ".3f", 1),
+    ("resolved_n", "resolved", ",.0f", 1),
+    ("cost_per_resolved", "cost/resolved", ".3f", 1),
     ("monthly_cost", "cost/month", ",.0f", 1),
+    ("monthly_quality_cost", "quality/month", ",.0f", 1),
+    ("monthly_total_with_quality_cost", "with quality/month", ",.0f", 1),
 ]
-#: Columns of the sweep table: every printed metric but offered and occupancy.
-SWEEP_PRINTED = [row for row in PRINTED if row[0] not in ("offered_n", "occupancy_frac")]
+#: Columns of the sweep table: every printed metric but counts and occupancy.
+SWEEP_PRINTED = [row for row in PRINTED if row[0] not in ("offered_n", "occupancy_frac", "resolved_n")]
 MISSING = "–"
 
 

@@ -5,7 +5,7 @@ Layout of an output folder ``DIR``::
     DIR/manifest.json                     what the folder holds: the sweep's scenarios (ids,
                                           digests, params) and the settings; written first
     DIR/tasks/<point folder>/rep-0007/    one finished task:
-        intervals.parquet, usage.parquet, calls.parquet (unless --no-calls)
+        intervals.parquet, usage.parquet, contacts.parquet, calls.parquet (unless --no-calls)
         done.json                         sha256 of each file, written last
     DIR/calls.parquet ... summary.csv, meta.json   the final tables, written at the end
 
@@ -132,7 +132,8 @@ class ResultStore:
         return self.root / "tasks" / point.folder / f"rep-{rep:04d}"
 
     def _tables(self) -> tuple[str, ...]:
-        return ("calls", "intervals", "usage") if self.settings.keep_calls else ("intervals", "usage")
+        tables = ("intervals", "usage", "contacts")
+        return ("calls", *tables) if self.settings.keep_calls else tables
 
     def save(self, point: SweepPoint, replication: Replication) -> None:
         """Write one finished task: its tables, then ``done.json`` with their checksums."""
@@ -185,7 +186,7 @@ class ResultStore:
                 tables[name] = pd.read_parquet(io.BytesIO(data))
             except Exception as exc:
                 raise _Broken(f"{file} cannot be parsed ({type(exc).__name__})") from None
-        return Replication(rep, tables["calls"], tables["intervals"], tables["usage"], end_s)
+        return Replication(rep, tables["calls"], tables["intervals"], tables["usage"], end_s, tables["contacts"])
 
 
 def _remove_leftovers(root: Path) -> None:
