@@ -219,7 +219,7 @@ class Engine:
 
     def _on_overflow(self, event: Tick) -> None:
         c = event._value
-        if self.outcome[c] != WAITING:
+        if c < 0 or self.outcome[c] != WAITING:  # answered (and maybe dropped) or gone before its overflow
             return
         now = self.env.now
         stages, k = self.pending[c]
@@ -398,4 +398,5 @@ class Engine:
         holds_id = (self._on_first_arrival, self._on_overflow, self._on_done)  # bound methods: equal if same
         for event in self.calendar.ticks():
             if event.callbacks[0] in holds_id:
-                event._value -= n
+                # An overflow still scheduled for a dropped (already answered) call points nowhere: -1.
+                event._value = event._value - n if event._value >= n else -1

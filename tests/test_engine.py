@@ -175,3 +175,18 @@ def test_the_call_stores_arrays_are_its_columns_with_their_type_codes():
     store = CallStore()
     assert {name: getattr(store, name).typecode for name in COLUMNS} == {name: code for name, (code, _) in COLUMNS.items()}
     assert set(vars(store)) == {"first_id", *COLUMNS}
+
+
+def test_an_overflow_due_after_its_call_was_answered_and_dropped_is_ignored():
+    # Without a calls table, settled calls are dropped from the front of the store and the ids of
+    # the others shift. route [a, b], overflow after 3000 s; a has 1 agent, b 1.
+    # c0 at 0 (10 s) -> a. c1 at 1 waits for a (its overflow to b is due at 3001), answered at 10.
+    # c2 at 100 (10,000 s) -> a. c3 at 200 waits for a; at 3200 it may go to b, which takes it.
+    # When c3 arrives, c0 and c1 are settled and dropped: c1's overflow, still on the calendar,
+    # must not act on another call (it once read c3's row and failed).
+    scn = scenario([pool("a", 1), pool("b", 1)], route=["a", "b"], overflow_after_s=3000.0)
+    first = calls([0, 1, 100, 200], [10, 10, 10_000, 10])
+    kept = replay(scn, first, days=1 / 24 * 2, drain_h=1.0)
+    lean = replay(scn, first, days=1 / 24 * 2, drain_h=1.0, keep_calls=False)
+    assert log(kept, "call_id", "pool", "wait_s") == [(0, "a", 0.0), (1, "a", 9.0), (2, "a", 0.0), (3, "b", 3000.0)]
+    assert lean.intervals.equals(kept.intervals)
