@@ -36,7 +36,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CHROMIUM = Path("/usr/bin/chromium")
 TITLE = 'Support line <draft> & "friends"'
 SECTIONS = ["question", "headline", "figures", "break-even", "all-scenarios", "scenarios", "method", "versions"]
-FIGURES = ["cost_vs_agents", "service_vs_agents", "cost_vs_volume", "cost_vs_service", "intraday_sl",
+FIGURES = ["cost_vs_agents", "service_vs_agents", "cost_vs_volume", "cost_vs_service", "cost_breakdown", "intraday_sl",
            "invoice_distribution"]
 
 
@@ -81,8 +81,9 @@ def test_headline_table_has_each_option_with_confidence_intervals(page):
     headline = page.split('id="headline"')[1].split("</section>")[0]
     for option in OPTIONS:
         assert f'<td class="key">{option}</td>' in headline
-    for header in ("service level %", "ASA s", "abandoned %", "cost per call (EUR)", "monthly cost (EUR)",
-                   "invoice p95 per month (EUR)"):
+    for header in ("service level %", "ASA s", "abandoned %", "cost per resolved contact (EUR)",
+                   "monthly cost (EUR)", "cost of poor service / month (EUR)",
+                   "total cost with poor service / month (EUR)", "invoice p95 per month (EUR)"):
         assert f"<th>{header}</th>" in headline
     assert re.search(r'>\d+\.\d<br><span class="ci">\[\d+\.\d – \d+\.\d\]</span>', headline)  # mean, [low – high]
 
@@ -169,7 +170,8 @@ def test_report_of_a_single_scenario_result(tmp_path):
     result = run(small, RunSettings(reps=2, days=1), executor=SerialExecutor())
     text = write_report(result, tmp_path).read_text(encoding="utf-8")
     assert '<td class="key">all-inhouse</td>' in text and "Nothing was swept" in text
-    assert text.count("<img ") == 2  # cost against service, intraday (no sweep, no invoices)
+    # cost against service, cost with the cost of poor service, intraday (no sweep, no invoices)
+    assert text.count("<img ") == 3
 
 
 def _small_sweep() -> dict:

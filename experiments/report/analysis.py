@@ -144,13 +144,26 @@ def at_values(wide: pd.DataFrame, values: Mapping[str, float]) -> pd.DataFrame:
     return wide[keep]
 
 
+#: what options are ranked by: the monthly total with the client's cost of poor service
+RANK_COST = "monthly_total_with_quality_cost"
+
+
+def rank_cost(frame: pd.DataFrame) -> str:
+    """The cost metric to rank by: :data:`RANK_COST`, or ``monthly_cost`` for results made before it
+    existed (``frame``: a wide frame, or a summary with a ``metric`` column)."""
+    names = set(frame["metric"]) if "metric" in frame.columns else set(frame.columns)
+    return RANK_COST if RANK_COST in names else "monthly_cost"
+
+
 def choose(wide: pd.DataFrame, by: list[str], sl_target: float) -> pd.DataFrame:
-    """Per group of ``by``: the cheapest scenario (``monthly_cost``) whose mean ``sl_frac`` meets
-    ``sl_target`` (a fraction), else the best-served one; ``meets_target`` says which."""
+    """Per group of ``by``: the cheapest scenario (by :func:`rank_cost`: cost with the cost of poor
+    service) whose mean ``sl_frac`` meets ``sl_target`` (a fraction), else the best-served one;
+    ``meets_target`` says which."""
+    cost = rank_cost(wide)
     picks = []
-    for _, part in wide.dropna(subset=["sl_frac", "monthly_cost"]).groupby(by, sort=False, dropna=False, observed=True):
+    for _, part in wide.dropna(subset=["sl_frac", cost]).groupby(by, sort=False, dropna=False, observed=True):
         good = part[part["sl_frac"] >= sl_target]
-        picks.append(good.loc[good["monthly_cost"].idxmin()] if len(good) else part.loc[part["sl_frac"].idxmax()])
+        picks.append(good.loc[good[cost].idxmin()] if len(good) else part.loc[part["sl_frac"].idxmax()])
     out = pd.DataFrame(picks, columns=wide.columns).reset_index(drop=True)
     return out.assign(meets_target=out["sl_frac"] >= sl_target)
 

@@ -30,6 +30,7 @@ from experiments.report.analysis import (
     choose,
     option_colors,
     param_columns,
+    rank_cost,
     scenario_rows,
     short_name,
     studies_where,
@@ -63,6 +64,7 @@ class Context:
     service_level_s: float | None
     colors: dict[str, str]
     settings: dict[str, Any]
+    cost: str                          # what options are ranked by (analysis.rank_cost)
 
 
 def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -> dict[str, float]:
@@ -118,7 +120,8 @@ def build_context(result: Result, sl_target: float, at: Mapping[str, float]) -> 
         volume_summary=_volume_summary(summary, wide, volume, reference, sl_target), sl_target=sl_target,
         currency=" / ".join(_scenario_attr(result, "currency")),
         service_level_s=thresholds[0] if len(thresholds) == 1 else None,
-        colors=option_colors(wide["option"].astype(str).tolist()), settings=asdict(result.settings))
+        colors=option_colors(wide["option"].astype(str).tolist()), settings=asdict(result.settings),
+        cost=rank_cost(summary))
 
 
 # ----------------------------------------------------------------------------- figures
@@ -151,7 +154,8 @@ def _staffing_specs(ctx: Context) -> list[FigureSpec]:
         FigureSpec("cost_vs_agents", f"Monthly cost against staffing{at}",
                    "Compare the lines at the staffing each option needs to meet the target (next figure): "
                    "the lowest line there is the cheapest way to serve the calls.",
-                   lambda ax: plots.plot_cost_vs_agents(rows, ctx.agents, ax, currency=ctx.currency, colors=ctx.colors)),
+                   lambda ax: plots.plot_cost_vs_agents(rows, ctx.agents, ax, metric=ctx.cost, currency=ctx.currency,
+                                                        colors=ctx.colors)),
         FigureSpec("service_vs_agents", f"Service level against staffing{at}",
                    f"Read off how many agents each option needs for its line to cross the dashed "
                    f"{ctx.sl_target:.0%} target; the shaded band is the 95% confidence interval.",
@@ -168,20 +172,28 @@ def _other_specs(ctx: Context) -> list[FigureSpec]:
             "cost_vs_volume", "Monthly cost against call volume, each option staffed to meet the target",
             "Where two lines cross, the cheaper option changes: these break-even volumes are marked "
             "with a cross and listed in the break-even section.",
-            lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, volume, ax, currency=ctx.currency,
-                                                 colors=ctx.colors)))
+            lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, volume, ax, metric=ctx.cost,
+                                                 currency=ctx.currency, colors=ctx.colors)))
     rows = scenario_rows(ctx.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
     specs.append(FigureSpec(
         "cost_vs_service", f"Cost against service level, every scenario tried{_at_text(ctx)}",
         "Scenarios on the black line are the efficient frontier (no other is both cheaper and better "
         "served); any point off it pays more for the same or worse service.",
-        lambda ax: plots.plot_cost_vs_service(rows, ax, target=ctx.sl_target, currency=ctx.currency,
+        lambda ax: plots.plot_cost_vs_service(rows, ax, cost=ctx.cost, target=ctx.sl_target, currency=ctx.currency,
                                               colors=ctx.colors)))
     return specs
 
 
 def _headline_specs(ctx: Context) -> list[FigureSpec]:
     specs = []
+    headline = scenario_rows(ctx.summary, ctx.headline["scenario_id"])
+    if ctx.cost != "monthly_cost" and not headline.empty:
+        specs.append(FigureSpec(
+            "cost_breakdown", "What each option costs the client per month, headline scenario of each option",
+            "The hatched part is the cost of poor service (lost callers, redials, repeat contacts, waiting, "
+            "at the scenario's quality costs): a cheaper bill bought with worse service shows here, not as a "
+            "saving. Options are ranked by the whole bar.",
+            lambda ax: plots.plot_cost_breakdown(headline, ax, currency=ctx.currency, colors=ctx.colors)))
     intervals = scenario_rows(ctx.result.intervals, ctx.headline["scenario_id"])
     if not intervals.empty:
         specs.append(FigureSpec(

@@ -63,6 +63,10 @@ METRICS: dict[str, Metric] = {
     "p_wait_frac": Metric("calls that had to wait", "%", 100.0, low=0.0, high=1.0),
     "occupancy_frac": Metric("agent occupancy", "%", 100.0, low=0.0, high=1.0),
     "monthly_cost": Metric("total cost per 30-day month", "", money=True, low=0.0),
+    "monthly_total_with_quality_cost": Metric("cost with the cost of poor service, per 30-day month", "",
+                                              money=True, low=0.0),
+    "monthly_quality_cost": Metric("cost of poor service per 30-day month", "", money=True, low=0.0),
+    "cost_per_resolved": Metric("cost per resolved contact", "", money=True, low=0.0),
     "cost_per_call": Metric("cost per answered call", "", money=True, low=0.0),
     "total_cost": Metric("total cost over the run", "", money=True, low=0.0),
     "labour_cost": Metric("in-house labour cost over the run", "", money=True, low=0.0),
@@ -309,3 +313,29 @@ def _invoice_strip(ax: Axes, i: int, values: np.ndarray, color: str) -> None:
             label="95th percentile" if i == 0 else None)
     ax.annotate(f"p95 {p95:,.0f}", (i + 0.3, p95), xytext=(3, 3), textcoords="offset points",
                 fontsize="small", color="tab:red")
+
+
+# ----------------------------------------------------------------------------- cost and the cost of poor service
+
+
+def plot_cost_breakdown(summary: pd.DataFrame, ax: Axes | None = None, *, currency: str = "",
+                        colors: Mapping[str, str] | None = None) -> Axes:
+    """One bar per scenario (labelled by option): ``monthly_cost`` (labour and invoices) with
+    ``monthly_quality_cost`` (the client's cost of poor service) stacked on it, each mean with the
+    95% interval of the total as an error bar. ``summary``: the rows of the scenarios to show."""
+    ax = _axes(ax)
+    wide = wide_summary(summary)
+    labels = wide["option"].astype(str).tolist()
+    paid, quality = wide["monthly_cost"].to_numpy(float), wide["monthly_quality_cost"].to_numpy(float)
+    total = "monthly_total_with_quality_cost"
+    errors = np.abs(wide[[f"{total}_low", f"{total}_high"]].to_numpy(float).T - wide[total].to_numpy(float))
+    bar_colors = [(colors or {}).get(label, "C0") for label in labels]
+    ax.bar(labels, paid, color=bar_colors, label="labour and invoices")
+    ax.bar(labels, quality, bottom=paid, color=bar_colors, alpha=0.35, hatch="//", edgecolor="0.3",
+           label="cost of poor service")
+    ax.errorbar(labels, paid + quality, yerr=np.nan_to_num(errors), fmt="none", ecolor="black", capsize=6,
+                label="95% CI of the total")
+    info = _metric("monthly_total_with_quality_cost")
+    _format_y(ax, info)
+    return _finish(ax, "What each option costs the client per month", "option", _axis_label(info, currency))
+

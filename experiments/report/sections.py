@@ -46,8 +46,10 @@ def with_ci(mean: object, low: object, high: object, spec: str, scale: float = 1
 # ----------------------------------------------------------------------------- sections
 
 HEADLINE = [("sl_frac", "service level %", ".1f", 100.0), ("asa_s", "ASA s", ".1f", 1.0),
-            ("abandon_frac", "abandoned %", ".1f", 100.0), ("cost_per_call", "cost per call", ",.2f", 1.0),
-            ("monthly_cost", "monthly cost", ",.0f", 1.0)]
+            ("abandon_frac", "abandoned %", ".1f", 100.0), ("cost_per_resolved", "cost per resolved contact", ",.2f", 1.0),
+            ("monthly_cost", "monthly cost", ",.0f", 1.0),
+            ("monthly_quality_cost", "cost of poor service / month", ",.0f", 1.0),
+            ("monthly_total_with_quality_cost", "total cost with poor service / month", ",.0f", 1.0)]
 
 
 def _money(ctx: Context, label: str) -> str:
@@ -123,9 +125,10 @@ def break_even_section(ctx: Context) -> Section:
     if ctx.volume is None:
         return Section("break-even", "Break-even volumes",
                        (Paragraph("Call volume was not swept, so there are no break-even volumes."),))
-    points = break_even_points(ctx.volume_summary, ctx.volume)
+    points = break_even_points(ctx.volume_summary, ctx.volume, ctx.cost)
+    what = "cost with the cost of poor service" if ctx.cost != "monthly_cost" else "cost"
     how = Note(f"Each option staffed at each volume as its headline is chosen (cheapest meeting "
-               f"the target, else best served); crossings of the mean monthly cost curves, "
+               f"the target, else best served); crossings of the mean monthly {what} curves, "
                f"interpolated linearly between the swept volumes of {ctx.volume}.")
     if points.empty:
         return Section("break-even", "Break-even volumes", (how, Paragraph(
@@ -141,7 +144,7 @@ def _frontier_ids(ctx: Context) -> set[str]:
     """Scenarios on the efficient frontier among those with the same demand (fair comparisons only)."""
     demand = [c for c in ctx.reference]
     groups = ctx.wide.groupby(demand, dropna=False, observed=True) if demand else [(None, ctx.wide)]
-    return {sid for _, part in groups for sid in efficient_frontier(part)["scenario_id"]}
+    return {sid for _, part in groups for sid in efficient_frontier(part, cost=ctx.cost)["scenario_id"]}
 
 
 def _param_groups(ctx: Context) -> list[tuple[str, list[str]]]:
