@@ -116,6 +116,15 @@ def _settings_or_usage_error(make: Callable[[], RunSettings], points: Sequence[A
     return settings
 
 
+def _warn_about_warmup(points: Sequence[Any], settings: RunSettings) -> None:
+    """One line on stderr if the warm-up is too short for repeats and redials to build up."""
+    from models.warmup import warmup_warning
+
+    line = warmup_warning(dict.fromkeys(p.scenario for p in points), settings.warmup_h)
+    if line is not None:
+        print(f"bposim: warning: {line}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from experiments.results.folder import write_results
     from experiments.results.runner import as_points, run
@@ -131,6 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         as_points(scenario))
     if args.out is not None:
         ensure_writable(args.out)  # before simulating: a bad folder costs nothing
+    _warn_about_warmup(as_points(scenario), settings)
     with make_executor(args.jobs, tasks=settings.reps) as executor:
         result = run(scenario, settings, executor=executor)
     print(format_pools(result))
@@ -151,6 +161,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
         keep_calls=False if args.no_calls else None), sweep.points)
     with make_executor(args.jobs, args.scheduler, args.dask_local, dask_timeout_s=args.dask_timeout) as executor:
+        _warn_about_warmup(sweep.points, settings)  # once the executor stands: an error there stays one line
         result = run(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
     tasks = result.meta["tasks"]
     for sid, rep, reason in tasks["recomputed"]:
@@ -173,6 +184,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sweep = load_sweep(folder)
         folder = args.results or Path("outputs") / folder.stem
         settings = _settings_or_usage_error(lambda: sweep.settings(keep_calls=False), sweep.points)
+        _warn_about_warmup(sweep.points, settings)
         with make_executor(args.jobs) as executor:
             run(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
     path = write_report(read_results(folder), args.out)
