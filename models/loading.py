@@ -231,9 +231,9 @@ def _read_quality(table: Table | None) -> tuple[tuple[str, float], ...]:
     """The (key, value) pairs given in a ``quality`` table (costs of poor service, each >= 0)."""
     if table is None:
         return ()
-    pairs = tuple((key, table.take_float(key, low=0, high=MAX_MONEY)) for key in QUALITY_KEYS if table.has(key))
+    values = {key: table.take_float(key, None, low=0, high=MAX_MONEY) for key in QUALITY_KEYS}
     table.done()
-    return pairs
+    return tuple((key, value) for key, value in values.items() if value is not None)
 
 
 def _read_redial(t: Table) -> Redial | None:
