@@ -107,6 +107,9 @@ def _pool(pool: Pool) -> dict[str, Any]:
         table["burden"] = pool.burden
     elif pool.contract is not None:
         table["contract"] = contract_to_dict(pool.contract)
+        table["transition_cost"] = pool.transition_cost
+        table["amortise_months"] = pool.amortise_months
+    table["overhead_per_month"] = pool.overhead_per_month
     return table
 
 

@@ -110,6 +110,13 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
         for key in ("wage_per_h", "burden"):
             if t.has(key):
                 raise t.error(key, "only inhouse pools have a wage; a bpo pool is priced by its contract")
+        money |= {"transition_cost": t.take_float("transition_cost", 0.0, low=0, high=MAX_MONEY),
+                  "amortise_months": t.take_float("amortise_months", 12.0, low=0, low_open=True, high=600)}
+    if kind == "inhouse":
+        for key in ("transition_cost", "amortise_months"):
+            if t.has(key):
+                raise t.error(key, "only bpo pools have a transition cost; an in-house pool has overhead_per_month")
+    money["overhead_per_month"] = t.take_float("overhead_per_month", 0.0, low=0, high=MAX_MONEY)
     pool = Pool(
         name=name, kind=kind, location=t.take_str("location", "local", choices=LOCATIONS),
         agents=_read_agents(t, n_intervals),

@@ -30,6 +30,11 @@ class Pool:
         wage_per_h: in-house hourly wage (currency/h).
         burden: in-house fully loaded multiplier of the wage (benefits, facilities, overhead).
         contract: the BPO contract (``None`` for in-house pools).
+        overhead_per_month: fixed cost of running the pool per 30-day month (currency/month):
+            supervision, seats and licences in-house; vendor management and governance for a BPO.
+        transition_cost: one-off cost of moving the calls to a BPO pool (currency), spread over
+            ``amortise_months`` months of the contract.
+        amortise_months: months over which ``transition_cost`` is spread (> 0).
     """
 
     name: str
@@ -45,6 +50,9 @@ class Pool:
     wage_per_h: float = 0.0
     burden: float = 1.0
     contract: Contract | None = None
+    overhead_per_month: float = 0.0
+    transition_cost: float = 0.0
+    amortise_months: float = 12.0
 
     def is_open(self, day: int, hour: float) -> bool:
         """Whether the window covers ``hour`` (0..24) of ``day``; a window past midnight
@@ -66,3 +74,8 @@ class Pool:
     def available(self, scheduled: int) -> int:
         """Agents taking calls out of ``scheduled`` after shrinkage (rounded half up)."""
         return int(scheduled * (1.0 - self.shrinkage_frac) + 0.5 + 1e-9)
+
+    def fixed_cost_per_month(self) -> float:
+        """Overhead plus amortised transition, per 30-day month (the scenario's currency)."""
+        return self.overhead_per_month + self.transition_cost / self.amortise_months
+

@@ -657,6 +657,14 @@ BAD = [
            "repeat_cost, wait_cost_per_h"),
           ("call_type_quality_negative_cost", "{ repeat_cost = -4 }", ".repeat_cost: must be >= 0 and <= 1e+09, got -4"),
       ]],
+    # --- total cost of ownership: overheads and a BPO's transition
+    case("overhead_negative", ((BURDEN, BURDEN + "overhead_per_month = -5\n"),),
+         "{path}: pools[0].overhead_per_month: must be >= 0 and <= 1e+09, got -5"),
+    case("transition_on_inhouse", ((BURDEN, BURDEN + "transition_cost = 5000\n"),),
+         "{path}: pools[0].transition_cost: only bpo pools have a transition cost; an in-house pool has "
+         "overhead_per_month"),
+    case("amortise_months_zero", ((CONTRACT, CONTRACT + "\ntransition_cost = 5000\namortise_months = 0"),),
+         "{path}: pools[1].amortise_months: must be > 0, got 0"),
     # --- unknown keys and names
     case("unknown_top_key", ((TOP_END, "servce_level_s = 20\n"),),
          "{path}: servce_level_s: unknown key (did you mean 'service_level_s'?); allowed keys: "
@@ -670,8 +678,8 @@ BAD = [
          "weekday_factors"),
     case("unknown_pool_key", ((BURDEN, BURDEN + "shrinkage = 0.3\n"),),
          "{path}: pools[0].shrinkage: unknown key (did you mean 'shrinkage_frac'?); allowed keys: agents, "
-         "burden, handle_factor, kind, location, name, open_days, open_h, repeat_after, resolution_frac, "
-         "shrinkage_frac, wage_per_h"),
+         "burden, handle_factor, kind, location, name, open_days, open_h, overhead_per_month, repeat_after, "
+         "resolution_frac, shrinkage_frac, wage_per_h"),
     case("unknown_contract_key", (("per_minute = 0.55", "per_minutes = 0.55"),),
          "{path}: pools[1].contract.per_minutes: unknown key (did you mean 'per_minute'?); allowed keys: "
          "billing_increment_s, included_min, min_monthly, monthly_fee, per_minute, sla, tiers, wrap_min_per_call"),

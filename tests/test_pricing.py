@@ -97,3 +97,18 @@ def test_repricing_changes_the_money_not_the_calls():
         before.reprice(nope={"wage_per_h": 1.0})
     with pytest.raises(ValueError, match="more than wages"):
         before.reprice(v={"agents": (2,) * 24})
+
+
+def test_overheads_and_an_amortised_transition_are_costs_of_the_month():
+    # One day = 1/30 month. In-house pool: 2 agents x 24 h x 20/h = 960 labour, overhead 3,000 per
+    # month -> 100. BPO pool: no calls reach it (no charges), overhead 600 per month and a 12,000
+    # transition over 12 months = 1,600 per month -> 1,600 / 30 = 53.33...
+    scn = scenario([pool("a", 2, wage_per_h=20.0, overhead_per_month=3000.0),
+                    pool("v", 1, kind="bpo", overhead_per_month=600.0, transition_cost=12000.0, amortise_months=12)])
+    result = _priced(scn, calls([0], [10]))
+    costs = result.pool_runs.set_index("pool")
+    assert costs.at["a", "labour_cost"] == 960.0 and costs.at["a", "overhead_cost"] == 100.0
+    assert costs.at["a", "total_cost"] == 1060.0
+    assert costs.at["v", "overhead_cost"] == close(1600.0 / 30)
+    assert result.runs["total_cost"].iloc[0] == close(1060.0 + 1600.0 / 30)
+    assert result.runs["overhead_cost"].iloc[0] == close(100.0 + 1600.0 / 30)

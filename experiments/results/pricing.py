@@ -58,14 +58,20 @@ def labour_table(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return frame
 
 
-def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Per (rep, pool): labour_cost, vendor_cost and total_cost."""
+def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario, months: float) -> pd.DataFrame:
+    """Per (rep, pool): labour_cost, vendor_cost, overhead_cost and total_cost (their sum).
+
+    ``months``: the measured period in 30-day months (overhead and amortised transition accrue
+    per month).
+    """
     costs = labour_table(intervals, scenario)
     vendor = invoices.groupby(["rep", "pool"], as_index=False)["invoice_cost"].sum()
     vendor = vendor.rename(columns={"invoice_cost": "vendor_cost"})
     costs = costs.merge(vendor, on=["rep", "pool"], how="left")
     costs["vendor_cost"] = costs["vendor_cost"].fillna(0.0)
-    costs["total_cost"] = costs["labour_cost"] + costs["vendor_cost"]
+    fixed = {p.name: p.fixed_cost_per_month() * months for p in scenario.pools}
+    costs["overhead_cost"] = costs["pool"].map(fixed).astype(float)
+    costs["total_cost"] = costs["labour_cost"] + costs["vendor_cost"] + costs["overhead_cost"]
     return costs
 
 
@@ -84,11 +90,13 @@ def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, contacts: pd.Dat
     (``pool_runs`` and ``runs``)."""
     sums = ["staffed_s", "busy_s", *COUNT_COLUMNS]
     by_pool = intervals.groupby(["rep", "pool"], observed=True, sort=False, as_index=False)[sums].sum()
-    by_pool = add_rates(by_pool).merge(pool_costs(intervals, invoices, scenario), on=["rep", "pool"])
+    measured_days = (settings.horizon_s - settings.warmup_s) / 86400.0
+    by_pool = add_rates(by_pool).merge(pool_costs(intervals, invoices, scenario, measured_days / 30.0),
+                                       on=["rep", "pool"])
     by_pool = add_quality(by_pool, contacts, scenario)
-    money = ["labour_cost", "vendor_cost", "total_cost", *QUALITY_COLUMNS]
+    money = ["labour_cost", "vendor_cost", "overhead_cost", "total_cost", *QUALITY_COLUMNS]
     totals = add_rates(by_pool.groupby("rep", as_index=False)[[*sums, *money]].sum())
-    per_month = 30.0 / ((settings.horizon_s - settings.warmup_s) / 86400.0)
+    per_month = 30.0 / measured_days
     for frame in (by_pool, totals):
         frame["cost_per_call"] = frame["total_cost"] / frame["answered_n"].where(frame["answered_n"] > 0)
         frame["monthly_cost"] = frame["total_cost"] * per_month
