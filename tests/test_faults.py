@@ -391,7 +391,8 @@ def test_a_sweep_killed_at_random_moments_resumes_to_the_uninterrupted_tables(ki
 def test_after_the_kills_no_task_folder_keeps_a_temporary_file(killed_sweep):
     assert [p for p in killed_sweep.temps_after_resume if "tasks" in p.parts] == []
     assert sorted(p.name for p in (killed_sweep.out / "tasks").glob("*/rep-*/*")) == sorted(
-        name for _ in range(TOTAL) for name in ("calls.parquet", "done.json", "intervals.parquet", "usage.parquet"))
+        name for _ in range(TOTAL)
+        for name in ("calls.parquet", "contacts.parquet", "done.json", "intervals.parquet", "usage.parquet"))
 
 
 @pytest.mark.slow
