@@ -353,12 +353,17 @@ class Engine:
         outcome[waiting & (deadline <= end_s)] = ABANDONED
         outcome[(waiting & (deadline > end_s)) | self._in_service(end_s)] = UNFINISHED
 
-    def _in_service(self, now: float) -> np.ndarray:
-        """Which stored calls are being served at ``now`` (answered, not yet ended)."""
+    def _in_service(self, now: float, ending_now: bool = False) -> np.ndarray:
+        """Which stored calls are being served at ``now`` (answered, not yet ended).
+
+        ``ending_now``: count a call whose service ends exactly at ``now`` as still in service (its
+        end event may still be on the calendar, behind the event being processed).
+        """
         store = self.store
         pool = np.frombuffer(store.pool, dtype=np.int16)
         ends = np.frombuffer(store.start) + np.frombuffer(store.base) * np.append(self.factor, np.nan)[pool]
-        serving: np.ndarray = (np.frombuffer(store.outcome, dtype=np.int8) == ANSWERED) & (ends > now)
+        busy = ends >= now if ending_now else ends > now
+        serving: np.ndarray = (np.frombuffer(store.outcome, dtype=np.int8) == ANSWERED) & busy
         return serving
 
     # ------------------------------------------------------------ dropping settled calls
@@ -379,7 +384,7 @@ class Engine:
         outcome[expired] = ABANDONED
         if self.lines is not None:
             self.n_waiting -= int(expired.sum())
-        live = np.flatnonzero((outcome == WAITING) | self._in_service(now))
+        live = np.flatnonzero((outcome == WAITING) | self._in_service(now, ending_now=True))
         n = int(live[0]) if len(live) else len(store)
         del outcome, expired, live
         if n == 0:
