@@ -113,9 +113,11 @@ def headline_section(ctx: Context) -> Section:
             for row in ctx.headline.to_dict("records")]
     headers = ["option", "scenario", *_metric_headers(ctx), _money(ctx, "invoice p95 per month"),
                f"meets {ctx.sl_target:.0%}"]
-    note = ("Mean over replications, its 95% confidence interval below in brackets. Monthly cost is the total "
-            "(in-house labour plus BPO invoices) scaled to 30 days; the invoice 95th percentile is over "
-            "replications and billing months (– for options without a BPO).")
+    note = ("Mean over replications, its 95% confidence interval below in brackets. Monthly cost is what the "
+            "client pays (in-house labour, BPO invoices and overheads) scaled to 30 days; the cost of poor "
+            "service (lost callers, redials, repeat contacts, waiting, at the scenario's quality costs) comes "
+            "on top, and options are chosen and ranked by the total with it. The invoice 95th percentile is "
+            "over replications and billing months (– for options without a BPO).")
     table = Table.of(headers, rows, numeric=range(2, 2 + len(HEADLINE) + 1))
     return Section("headline", "Headline", (Note(note), table))
 
