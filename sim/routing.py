@@ -68,3 +68,20 @@ def _call_type_routing(scenario: Scenario, ct: CallType) -> CallTypeRouting:
 
 def _available(pool: Pool, day: int, interval: int, hours: float) -> int:
     return pool.available(pool.scheduled(day, interval, hours))
+
+
+def reached_only_late(scenario: Scenario) -> tuple[str, ...]:
+    """Pools that every call reaches only after waiting longer than the service-level threshold.
+
+    Such a pool's own service level is 0 by construction (a call it answers has waited at least
+    k × ``overflow_after_s`` > ``service_level_s``), not because it serves badly: say so where it
+    is shown. A pool no call type reaches is not listed.
+    """
+    earliest: dict[int, float] = {}
+    for ct, routing in zip(scenario.demand, build_routing(scenario), strict=True):
+        stages_lists: list[tuple[int, ...]] = [(p,) for p in routing.split_pools]
+        stages_lists += [] if stages_lists else list(routing.stages_by_week_interval)
+        for stages in stages_lists:
+            for k, p in enumerate(stages):
+                earliest[p] = min(earliest.get(p, float("inf")), k * ct.overflow_after_s)
+    return tuple(scenario.pools[p].name for p, wait in sorted(earliest.items()) if wait > scenario.service_level_s)

@@ -190,3 +190,16 @@ def test_an_overflow_due_after_its_call_was_answered_and_dropped_is_ignored():
     lean = replay(scn, first, days=1 / 24 * 2, drain_h=1.0, keep_calls=False)
     assert log(kept, "call_id", "pool", "wait_s") == [(0, "a", 0.0), (1, "a", 9.0), (2, "a", 0.0), (3, "b", 3000.0)]
     assert lean.intervals.equals(kept.intervals)
+
+
+def test_a_pool_reached_only_after_the_threshold_is_named():
+    # route [a, b], overflow after 30 s, threshold 20 s: b answers only calls that waited >= 30 s,
+    # so its own SL is 0 by construction. With overflow 10 s it is not (10 <= 20), nor with a split.
+    from sim.routing import reached_only_late
+
+    assert reached_only_late(scenario([pool("a", 1), pool("b", 1)], route=["a", "b"], overflow_after_s=30.0)) == ("b",)
+    assert reached_only_late(scenario([pool("a", 1), pool("b", 1)], route=["a", "b"], overflow_after_s=10.0)) == ()
+    assert reached_only_late(scenario([pool("a", 1), pool("b", 1)], split={"a": 0.5, "b": 0.5})) == ()
+    # a pool first in the route while the earlier one is closed is reached at once then: not listed
+    scn = scenario([pool("a", 1, open_h=[8, 20]), pool("b", 1)], route=["a", "b"], overflow_after_s=30.0)
+    assert reached_only_late(scn) == ()

@@ -13,6 +13,8 @@ import pandas as pd
 
 from experiments.results.result import Result
 from experiments.results.tables import ALL_POOLS, points_info, shared_columns
+from models.scenario import Scenario
+from sim.routing import reached_only_late
 
 #: (metric, label, format spec of the mean, scale) of the printed summary.
 PRINTED = [
@@ -79,7 +81,16 @@ def format_pools(result: Result) -> str:
     rows = [["pool", *[label for _, label, _, _ in PRINTED]]]
     for pool, part in summary.groupby("pool", sort=False, observed=True):
         rows.append([str(pool), *_cells(part.set_index("metric"), PRINTED)])
-    return "\n".join([head, "", *_lines(rows)])
+    return "\n".join([head, "", *_lines(rows), *_late_pools_note(point.scenario if point else None)])
+
+
+def _late_pools_note(scenario: Scenario | None) -> list[str]:
+    """A line under the table for each pool whose SL is 0 by construction (see sim.routing)."""
+    if scenario is None:
+        return []
+    return [f"SL of {name} is 0 by construction: calls reach it only after waiting longer than "
+            f"{scenario.service_level_s:g} s (overflow_after_s); its callers' service is in the total row."
+            for name in reached_only_late(scenario)]
 
 
 def format_scenarios(result: Result, name: str = "") -> str:
