@@ -38,8 +38,7 @@ def contact_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: 
     a = {name: column[keep] for name, column in arrays.items()}
     cell = a["last_pool"].astype(np.int64) * n_types + a["call_type"].astype(np.int64)
     outcome = a["outcome"]
-    attempt = a.get("attempt", np.ones(len(cell)))
-    redialed = a.get("redialed", np.zeros(len(cell))).astype(bool)
+    attempt, redialed = a["attempt"], a["redialed"].astype(bool)
     resolution = np.array([p.resolution_frac for p in scenario.pools])
     values = (np.ones(len(cell)), outcome == ANSWERED,
               ((outcome == ABANDONED) | (outcome == BLOCKED)) & ~redialed,
