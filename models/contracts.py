@@ -81,6 +81,10 @@ class SLA:
     cap_frac: float = 0.12
 
 
+#: What a contract bills per answered call: its handle time, or its talk time only.
+BILLING_BASES = ("handle", "talk")
+
+
 @dataclass(frozen=True)
 class Contract:
     """A BPO vendor's price for one billing month (all monthly quantities per full 30-day month).
@@ -91,10 +95,12 @@ class Contract:
         tiers: Graduated pricing, each billable minute priced by the tier it falls in; replaces
             ``per_minute`` (which must then be 0). The last tier's ``up_to_min`` must be ``None``.
         included_min: Minutes per month covered by the monthly fee (min/month).
-        billing_increment_s: Each answered call's handle time is rounded up to a multiple of this (s).
+        billing_increment_s: Each answered call's billed time is rounded up to a multiple of this (s).
         wrap_min_per_call: Extra billed minutes per answered call (min/call).
         min_monthly: Invoice floor per month, applied before the SLA credit (currency/month).
         sla: Optional service-level agreement with credits.
+        billing_basis: What a call's billed time is: ``"handle"`` (talk + after-call work) or
+            ``"talk"`` (talk time only, as many vendors bill), both as served by the pool.
     """
 
     monthly_fee: float = 0.0
@@ -105,11 +111,14 @@ class Contract:
     wrap_min_per_call: float = 0.0
     min_monthly: float = 0.0
     sla: SLA | None = None
+    billing_basis: str = "handle"
 
     def describe(self) -> str:
         """One-line human summary for reports, e.g. ``"4,000.00/month + 0.55/min, 60 s increments"``."""
         head = " + ".join(p for p in (_describe_fee(self), _describe_usage(self)) if p)
         parts = [head or "no charges", f"{_num_text(self.billing_increment_s)} s increments"]
+        if self.billing_basis != "handle":
+            parts.append(f"billed on {self.billing_basis} time")
         if self.wrap_min_per_call > 0:
             parts.append(f"+{_num_text(self.wrap_min_per_call)} wrap min/call")
         if self.min_monthly > 0:
@@ -301,6 +310,8 @@ def validate_contract(contract: Contract) -> list[tuple[str, str]]:
         ))
     if contract.sla is not None:
         problems += _check_sla(contract.sla)
+    if contract.billing_basis not in BILLING_BASES:
+        problems.append(("billing_basis", f"must be one of {', '.join(BILLING_BASES)}, got {contract.billing_basis!r}"))
     return problems
 
 

@@ -42,7 +42,8 @@ class CallType:
     Attributes:
         name: identifier used in results (``call_type`` column).
         rates_per_h: arrival rate in calls per hour for each interval of the day.
-        handle: handle time distribution (talk + after-call work, seconds) before a pool's factor.
+        handle: handle time distribution (talk + after-call work, seconds) before a pool's factor;
+            ``None`` when ``talk`` and ``acw`` are given instead.
         patience: how long a caller waits before abandoning (seconds); ``Never`` for no abandonment.
         route: pools in preference order (empty when ``split`` is used).
         overflow_after_s: a call becomes eligible for the k-th pool of ``route`` after waiting
@@ -53,11 +54,13 @@ class CallType:
         redial: retrials after an abandoned or blocked attempt; ``None`` for none.
         quality: this call type's own costs of poor service, (key, value) pairs of
             :class:`~models.quality.QualityCosts`; the scenario's apply to the other keys.
+        talk, acw: talk time and after-call work (seconds, before a pool's factor), drawn
+            independently, instead of ``handle``: the handle time is their sum. Both or neither.
     """
 
     name: str
     rates_per_h: tuple[float, ...]
-    handle: Distribution
+    handle: Distribution | None
     patience: Distribution = Never()
     route: tuple[str, ...] = ()
     overflow_after_s: float = 0.0
@@ -66,6 +69,30 @@ class CallType:
     daily_cv: float = 0.0
     redial: Redial | None = None
     quality: tuple[tuple[str, float], ...] = ()
+    talk: Distribution | None = None
+    acw: Distribution | None = None
+
+    def __post_init__(self) -> None:
+        if (self.talk is None) != (self.acw is None) or (self.talk is None) == (self.handle is None):
+            raise ValueError(f"call type {self.name!r}: give either handle, or talk and acw")
+
+    @property
+    def mean_handle_s(self) -> float:
+        """Mean handle time before a pool's factor (s)."""
+        if self.talk is not None and self.acw is not None:
+            return self.talk.mean_s + self.acw.mean_s
+        assert self.handle is not None
+        return self.handle.mean_s
+
+    def draw_handle(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` calls' (talk, handle) times before a pool's factor (s); talk is handle when only
+        ``handle`` is given (one draw per call then, so such a call type draws what it always did)."""
+        if self.talk is not None and self.acw is not None:
+            talk = self.talk.sample(rng, n)
+            return talk, talk + self.acw.sample(rng, n)
+        assert self.handle is not None
+        handle = self.handle.sample(rng, n)
+        return handle, handle
 
     @property
     def pools(self) -> tuple[str, ...]:

@@ -73,7 +73,10 @@ def _call_type(ct: CallType) -> dict[str, Any]:
     rates = _one_or_all(ct.rates_per_h)
     table: dict[str, Any] = {"name": ct.name}
     table["profile_per_h" if isinstance(rates, list) else "calls_per_h"] = rates
-    table["handle"] = dist_to_dict(ct.handle)
+    if ct.talk is not None and ct.acw is not None:
+        table["talk"], table["acw"] = dist_to_dict(ct.talk), dist_to_dict(ct.acw)
+    elif ct.handle is not None:
+        table["handle"] = dist_to_dict(ct.handle)
     table["patience"] = dist_to_dict(ct.patience)
     if ct.split:
         table["split"] = {name: frac for name, frac in ct.split}

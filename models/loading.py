@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from models.contracts import SLA, Contract, Tier, validate_contract
+from models.contracts import BILLING_BASES, SLA, Contract, Tier, validate_contract
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
@@ -184,6 +184,7 @@ def _read_contract(t: Table) -> Contract:
         wrap_min_per_call=t.take_float("wrap_min_per_call", 0.0, low=0, high=60),
         min_monthly=t.take_float("min_monthly", 0.0, low=0, high=1e9),
         sla=None if sla_table is None else _read_sla(sla_table),
+        billing_basis=t.take_str("billing_basis", "handle", choices=BILLING_BASES),
     )
     t.done()
     for path, message in validate_contract(contract):
@@ -217,10 +218,11 @@ def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir:
 def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str]) -> CallType:
     name = _unique_name(t, seen)
     route, split = _read_routing(t, pools)
+    talk = _read_talk_acw(t)
     call_type = CallType(
         name=name,
         rates_per_h=_read_rates(t, n_intervals, base_dir),
-        handle=_read_dist(t, "handle"),
+        handle=None if talk else _read_handle(t),
         patience=_read_dist(t, "patience", Never()),
         route=route,
         overflow_after_s=t.take_float("overflow_after_s", 0.0, low=0, high=MAX_DURATION_S),
@@ -229,9 +231,30 @@ def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir
         daily_cv=t.take_float("daily_cv", 0.0, low=0, high=5),
         redial=_read_redial(t),
         quality=_read_quality(t.take_table("quality", None)),
+        talk=talk[0] if talk else None,
+        acw=talk[1] if talk else None,
     )
     t.done()
     return call_type
+
+
+def _read_handle(t: Table) -> Distribution:
+    if not t.has("handle"):
+        raise t.error("handle", "is required (or talk and acw instead: handle = talk + acw)")
+    return _read_dist(t, "handle")
+
+
+def _read_talk_acw(t: Table) -> tuple[Distribution, Distribution] | None:
+    """``talk`` and ``acw`` of a call type given instead of ``handle``: both, or neither."""
+    given = [key for key in ("talk", "acw") if t.raw(key, None) is not None]  # raw: both are known keys
+    if not given:
+        return None
+    if t.has("handle"):
+        raise t.error(given[0], "give either handle, or talk and acw (handle = talk + acw), not both")
+    if len(given) == 1:
+        missing = "acw" if given == ["talk"] else "talk"
+        raise t.error(missing, f"is required with {given[0]} (handle = talk + acw; acw = after-call work)")
+    return _read_dist(t, "talk"), _read_dist(t, "acw")
 
 
 def _read_quality(table: Table | None) -> tuple[tuple[str, float], ...]:

@@ -32,6 +32,7 @@ class FirstContacts:
     patience_s: np.ndarray
     u_split: np.ndarray     # uniform(0,1) used by split routing
     u_resolve: np.ndarray   # uniform(0,1); resolved iff < the serving pool's resolution_frac
+    talk_s: np.ndarray      # base talk time (handle_s when the call type gives only handle)
 
     def __len__(self) -> int:
         return len(self.arrival_s)
@@ -57,8 +58,9 @@ class _CallTypeDraws:
         times = np.repeat(starts, counts) + self.arrivals.random(counts.sum()) * np.repeat(lengths, counts)
         times.sort()
         n = len(times)
-        return (times, np.full(n, self.index, dtype=np.int32), ct.handle.sample(self.handle, n),
-                ct.patience.sample(self.patience, n), self.split.random(n), self.resolution.random(n))
+        talk, handle = ct.draw_handle(self.handle, n)
+        return (times, np.full(n, self.index, dtype=np.int32), handle,
+                ct.patience.sample(self.patience, n), self.split.random(n), self.resolution.random(n), talk)
 
 
 def first_contact_days(scenario: Scenario, seed: int, rep: int, horizon_s: float) -> Iterator[FirstContacts]:

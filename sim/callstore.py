@@ -22,6 +22,7 @@ COLUMNS = {
     "is_repeat": ("b", np.int8), "outcome": ("b", np.int8), "pool": ("h", np.int16),
     "last_pool": ("h", np.int16), "start": ("d", np.float64), "offer": ("d", np.float64),
     "contact": ("q", np.int64), "attempt": ("h", np.int16), "redialed": ("b", np.int8),
+    "talk": ("d", np.float64),
 }
 
 
@@ -40,6 +41,8 @@ class CallStore:
         contact: the call id (not the row) of the first attempt of the call's contact.
         attempt: 1 for a first try, k for the (k - 1)-th redial of a contact.
         redialed: 1 when this attempt was abandoned or blocked and its caller tried again.
+        talk: base talk time (before the pool's factor; the base handle time when the call type
+            gives only ``handle``), s.
 
     The engine keeps references to these arrays: they are changed in place, never replaced.
     """
@@ -61,6 +64,7 @@ class CallStore:
         self.contact: array[int] = array("q")
         self.attempt: array[int] = array("h")
         self.redialed: array[int] = array("b")
+        self.talk: array[float] = array("d")
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -74,36 +78,40 @@ class CallStore:
                   "deadline": calls.arrival_s + calls.patience_s, "u_split": calls.u_split,
                   "u_res": calls.u_resolve, "is_repeat": np.zeros(n), "outcome": np.full(n, WAITING),
                   "pool": np.full(n, -1), "last_pool": np.full(n, -1), "start": nan, "offer": nan,
-                  "contact": ids, "attempt": np.ones(n), "redialed": np.zeros(n)}
+                  "contact": ids, "attempt": np.ones(n), "redialed": np.zeros(n), "talk": calls.talk_s}
         for name, (_, dtype) in COLUMNS.items():
             getattr(self, name).frombytes(np.asarray(values[name]).astype(dtype).tobytes())
 
     def append_repeat(self, arrival: float, ctype: int, base: float, deadline: float,
-                      u_split: float, u_res: float) -> int:
+                      u_split: float, u_res: float, talk: float) -> int:
         """Append one repeat call arriving now (the first attempt of a new contact); returns its row."""
-        return self.append_redial(arrival, ctype, base, deadline, u_split, u_res, 1, self.first_id + len(self), 1)
+        return self.append_redial(arrival, ctype, base, deadline, u_split, u_res, 1, self.first_id + len(self), 1,
+                                  talk)
 
     def append_redial(self, arrival: float, ctype: int, base: float, deadline: float, u_split: float,
-                      u_res: float, is_repeat: int, contact: int, attempt: int) -> int:
+                      u_res: float, is_repeat: int, contact: int, attempt: int, talk: float) -> int:
         """Append one attempt of contact ``contact`` (a call id) arriving now; returns its row."""
         for name, value in (("arrival", arrival), ("ctype", ctype), ("base", base), ("deadline", deadline),
                             ("u_split", u_split), ("u_res", u_res), ("is_repeat", is_repeat),
                             ("outcome", WAITING), ("pool", -1), ("last_pool", -1), ("start", np.nan),
-                            ("offer", np.nan), ("contact", contact), ("attempt", attempt), ("redialed", 0)):
+                            ("offer", np.nan), ("contact", contact), ("attempt", attempt), ("redialed", 0),
+                            ("talk", talk)):
             getattr(self, name).append(value)
         return len(self.arrival) - 1
 
     def views(self, stop: int, end_s: float, factor: list[float]) -> dict[str, np.ndarray]:
         """Columns of rows [0, stop) as numpy arrays, with what the engine does not store derived:
 
-        the handle time as served (base × the pool's ``factor``), the last pool (the answering
+        the handle and talk times as served (base × the pool's ``factor``), the last pool (the answering
         pool, else the last one waited for), the time offered to it (the start if answered at once)
         and the waits. Drop the dict before changing the store.
         """
         col = {name: np.frombuffer(getattr(self, name), dtype=dtype)[:stop]
                for name, (_, dtype) in COLUMNS.items()}
         answered = col["pool"] >= 0
-        handle = np.where(answered, col["base"] * np.append(factor, np.nan)[col["pool"]], np.nan)
+        served_factor = np.append(factor, np.nan)[col["pool"]]
+        handle = np.where(answered, col["base"] * served_factor, np.nan)
+        talk = np.where(answered, col["talk"] * served_factor, np.nan)
         last_pool = np.where(answered, col["pool"], col["last_pool"])
         offer = np.where(np.isnan(col["offer"]), col["start"], col["offer"])
         blocked = col["outcome"] == BLOCKED
@@ -112,7 +120,7 @@ class CallStore:
         wait[blocked] = pool_wait[blocked] = 0.0
         return {"call_id": self.first_id + np.arange(stop, dtype=np.int64),
                 "call_type": col["ctype"], "arrival_s": col["arrival"], "outcome": col["outcome"],
-                "pool": col["pool"], "wait_s": wait, "handle_s": handle,
+                "pool": col["pool"], "wait_s": wait, "handle_s": handle, "talk_s": talk,
                 "is_repeat": col["is_repeat"].astype(bool), "last_pool": last_pool,
                 "pool_wait_s": pool_wait, "start_s": col["start"], "contact_id": col["contact"],
                 "attempt": col["attempt"], "redialed": col["redialed"].astype(bool), "u_res": col["u_res"]}

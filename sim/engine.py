@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from models.demand import CallType
 from models.distributions import Distribution
 from models.scenario import Scenario
 from sim import streams
@@ -48,6 +49,20 @@ class _Draws:
         if not self.values:
             batch = self.rng.random(REFILL) if self.dist is None else self.dist.sample(self.rng, REFILL)
             self.values = batch.tolist()[::-1]
+        return self.values.pop()
+
+
+class _HandleDraws:
+    """A batch-refilled supply of one call type's (talk, handle) times (see CallType.draw_handle)."""
+
+    def __init__(self, call_type: CallType, rng: np.random.Generator) -> None:
+        self.call_type, self.rng = call_type, rng
+        self.values: list[tuple[float, float]] = []
+
+    def next(self) -> tuple[float, float]:
+        if not self.values:
+            talk, handle = self.call_type.draw_handle(self.rng, REFILL)
+            self.values = list(zip(talk.tolist(), handle.tolist(), strict=True))[::-1]
         return self.values.pop()
 
 
@@ -96,10 +111,10 @@ class Engine:
         def rng(*keys: int) -> np.random.Generator:
             return streams.stream(seed, rep, streams.REPEATS, *keys)
         self.repeat_delay = [_Draws(p.repeat_after, rng(streams.name_key(p.name), 0)) for p in self.scenario.pools]
-        self.repeat_draws: list[tuple[_Draws, _Draws, _Draws, _Draws]] = []
+        self.repeat_draws: list[tuple[_HandleDraws, _Draws, _Draws, _Draws]] = []
         for ct in self.scenario.demand:
             key = streams.name_key(ct.name)
-            self.repeat_draws.append((_Draws(ct.handle, rng(key, 1)), _Draws(ct.patience, rng(key, 2)),
+            self.repeat_draws.append((_HandleDraws(ct, rng(key, 1)), _Draws(ct.patience, rng(key, 2)),
                                       _Draws(None, rng(key, 3)), _Draws(None, rng(key, 4))))
 
     def _init_redial_draws(self, seed: int, rep: int) -> None:
@@ -283,7 +298,7 @@ class Engine:
             return
         store.redialed[c] = 1
         call = (ct, self.base[c], at + patience.next(), self.u_split[c], self.u_res[c], store.is_repeat[c],
-                store.contact[c], store.attempt[c] + 1)
+                store.contact[c], store.attempt[c] + 1, store.talk[c])
         self.calendar.at(at, [self._on_redial_arrival], call)
 
     def _on_redial_arrival(self, event: Tick) -> None:
@@ -321,7 +336,8 @@ class Engine:
             return
         ctype = self.ctype[c]
         handle, patience, split, resolve = self.repeat_draws[ctype]
-        call = (ctype, handle.next(), now + delay + patience.next(), split.next(), resolve.next())
+        talk, base = handle.next()
+        call = (ctype, base, now + delay + patience.next(), split.next(), resolve.next(), talk)
         self.calendar.at(now + delay, [self._on_repeat_arrival], call)
 
     # ------------------------------------------------------------ staffing

@@ -36,6 +36,7 @@ def calls_table(arrays: dict[str, np.ndarray], scenario: Scenario, rep: int, war
         "pool": _categorical(np.where(pool < 0, len(names), pool), [*names, ""]),
         "wait_s": arrays["wait_s"][take],
         "handle_s": arrays["handle_s"][take],
+        "talk_s": arrays["talk_s"][take],
         "is_repeat": arrays["is_repeat"][take],
         "last_pool": _categorical(arrays["last_pool"][take], names),
         "pool_wait_s": arrays["pool_wait_s"][take],
@@ -145,5 +146,5 @@ class Aggregates:
         return usage_frame(self.usage, self.scenario, rep)
 
 
-_NO_CALLS = {name: np.zeros(0) for name in ("arrival_s", "handle_s", "pool_wait_s")} | {
+_NO_CALLS = {name: np.zeros(0) for name in ("arrival_s", "handle_s", "talk_s", "pool_wait_s")} | {
     name: np.zeros(0, dtype=np.int16) for name in ("outcome", "pool", "last_pool")}

@@ -1,9 +1,10 @@
 """What each BPO pool did per billing month: the quantities its contract bills, no prices.
 
-Per (pool, month): answered calls, billing increments of their handle times (under the pool's own
-contract's increment), and the two counts of the pool's SLA service level: calls last offered to
-the pool that were answered or abandoned, and those of them answered within the SLA threshold of
-reaching the pool. Pricing (experiments/results/pricing.py) turns these into invoices.
+Per (pool, month): answered calls, billing increments of their billed times (handle or talk time,
+as the pool's contract's ``billing_basis`` says, under its own increment), and the two counts of
+the pool's SLA service level: calls last offered to the pool that were answered or abandoned, and
+those of them answered within the SLA threshold of reaching the pool. Pricing
+(experiments/results/pricing.py) turns these into invoices.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def usage_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: fl
             continue
         answered = (outcome == ANSWERED) & (pool == p)
         increments = np.zeros(len(month))
-        increments[answered] = billed_increments(arrays["handle_s"][keep][answered], spec.contract)
+        billed_s = arrays[f"{spec.contract.billing_basis}_s"][keep][answered]
+        increments[answered] = billed_increments(billed_s, spec.contract)
         offered = (last == p) & ((outcome == ANSWERED) | (outcome == ABANDONED))
         threshold = spec.contract.sla.threshold_s if spec.contract.sla else np.inf
         met = answered & (arrays["pool_wait_s"][keep] <= threshold)
@@ -71,6 +73,8 @@ def usage_from_calls(calls: pd.DataFrame, scenario: Scenario, warmup_s: float, h
             "handle_s": part["handle_s"].to_numpy(),
             "pool_wait_s": part["pool_wait_s"].to_numpy(),
         }
+        if "talk_s" in part:  # needed by a contract with billing_basis = "talk"
+            arrays["talk_s"] = part["talk_s"].to_numpy()
         frames.append(usage_table(arrays, scenario, int(rep), warmup_s, horizon_s))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=USAGE_COLUMNS)
 

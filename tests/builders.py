@@ -43,13 +43,14 @@ def scenario(pools: list[dict], interval_min: int = 60, **demand) -> Scenario:
     return scenario_from_dict(data, source="test.toml")
 
 
-def calls(arrival_s, handle_s, patience_s=None, u_split=None, u_resolve=None) -> FirstContacts:
-    """Hand-made first contacts of call type 0 (patience infinite, resolved, split draw 0.5 by default)."""
+def calls(arrival_s, handle_s, patience_s=None, u_split=None, u_resolve=None, talk_s=None) -> FirstContacts:
+    """Hand-made first contacts of call type 0 (patience infinite, resolved, split draw 0.5, talk =
+    handle by default)."""
     n = len(arrival_s)
     fill = lambda values, default: np.asarray(values if values is not None else [default] * n, dtype=float)
     return FirstContacts(np.asarray(arrival_s, dtype=float), np.zeros(n, dtype=np.int32),
                          np.asarray(handle_s, dtype=float), fill(patience_s, INF), fill(u_split, 0.5),
-                         fill(u_resolve, 0.0))
+                         fill(u_resolve, 0.0), np.asarray(talk_s if talk_s is not None else handle_s, dtype=float))
 
 
 def replay(scn: Scenario, first: FirstContacts, days: float = 1.0, **settings) -> Replication:

@@ -16,7 +16,7 @@ from models.loading import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = [*sorted((ROOT / "experiments" / "scenarios").glob("*.toml")), ROOT / "tests" / "data" / "features.toml",
-         ROOT / "tests" / "data" / "redials.toml"]
+         ROOT / "tests" / "data" / "redials.toml", ROOT / "tests" / "data" / "talk_acw.toml"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)

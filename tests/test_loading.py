@@ -455,7 +455,22 @@ BAD = [
     case("missing_pools", ((POOLS_BLOCK, ""),), "{path}: pools: is required"),
     case("empty_pools", ((POOLS_BLOCK, ""), (TOP_END, TOP_END + "pools = []\n")),
          "{path}: pools: must have at least 1 item(s), got 0"),
-    case("missing_handle", ((HANDLE + "\n", ""),), "{path}: demand[0].handle: is required"),
+    case("missing_handle", ((HANDLE + "\n", ""),),
+         "{path}: demand[0].handle: is required (or talk and acw instead: handle = talk + acw)"),
+    case("talk_with_handle", ((HANDLE, HANDLE + '\ntalk = { dist = "exponential", mean_s = 240 }\n'
+                                       'acw = { dist = "deterministic", value_s = 60 }'),),
+         "{path}: demand[0].talk: give either handle, or talk and acw (handle = talk + acw), not both"),
+    case("acw_with_handle", ((HANDLE, HANDLE + '\nacw = { dist = "deterministic", value_s = 60 }'),),
+         "{path}: demand[0].acw: give either handle, or talk and acw (handle = talk + acw), not both"),
+    case("talk_without_acw", ((HANDLE, 'talk = { dist = "exponential", mean_s = 240 }'),),
+         "{path}: demand[0].acw: is required with talk (handle = talk + acw; acw = after-call work)"),
+    case("acw_without_talk", ((HANDLE, 'acw = { dist = "exponential", mean_s = 60 }'),),
+         "{path}: demand[0].talk: is required with acw (handle = talk + acw; acw = after-call work)"),
+    case("talk_bad_dist", ((HANDLE, 'talk = { dist = "exponential", mean_s = -1 }\n'
+                                    'acw = { dist = "deterministic", value_s = 60 }'),),
+         "{path}: demand[0].talk.mean_s: must be > 0, got -1"),
+    case("billing_basis_typo", ((CONTRACT, CONTRACT[:-2] + ', billing_basis = "talktime" }'),),
+         "{path}: pools[1].contract.billing_basis: must be one of handle, talk, got 'talktime' (did you mean 'talk'?)"),
     case("missing_dist", ((HANDLE, "handle = { mean_s = 300 }"),), "{path}: demand[0].handle.dist: is required"),
     case("missing_dist_param", ((HANDLE, 'handle = { dist = "lognormal", mean_s = 300 }'),),
          "{path}: demand[0].handle.cv: is required"),
@@ -674,15 +689,16 @@ BAD = [
          "currency, demand, interval_min, lines, name, pools, quality, service_level_s"),
     case("unknown_demand_key", (("overflow_after_s = 30", "overflow_after = 30"),),
          "{path}: demand[0].overflow_after: unknown key (did you mean 'overflow_after_s'?); allowed keys: "
-         "calls_per_h, daily_cv, handle, name, overflow_after_s, patience, quality, redial, route, split, "
-         "weekday_factors"),
+         "acw, calls_per_h, daily_cv, handle, name, overflow_after_s, patience, quality, redial, route, split, "
+         "talk, weekday_factors"),
     case("unknown_pool_key", ((BURDEN, BURDEN + "shrinkage = 0.3\n"),),
          "{path}: pools[0].shrinkage: unknown key (did you mean 'shrinkage_frac'?); allowed keys: agents, "
          "burden, handle_factor, kind, location, name, open_days, open_h, overhead_per_month, repeat_after, "
          "resolution_frac, shrinkage_frac, wage_per_h"),
     case("unknown_contract_key", (("per_minute = 0.55", "per_minutes = 0.55"),),
          "{path}: pools[1].contract.per_minutes: unknown key (did you mean 'per_minute'?); allowed keys: "
-         "billing_increment_s, included_min, min_monthly, monthly_fee, per_minute, sla, tiers, wrap_min_per_call"),
+         "billing_basis, billing_increment_s, included_min, min_monthly, monthly_fee, per_minute, sla, tiers, "
+         "wrap_min_per_call"),
     case("unknown_sla_key", ((CONTRACT, "contract = { per_minute = 0.55, sla = { target_frac = 0.8, "
                                         "threshold_s = 60, credit_frac = 0.01, cap_fraction = 0.1 } }"),),
          "{path}: pools[1].contract.sla.cap_fraction: unknown key (did you mean 'cap_frac'?); allowed keys: "

@@ -150,12 +150,12 @@ def test_repeats_draw_from_their_own_streams():
     assert engine.repeat_delay[0].next() == first(scn.pools[0].repeat_after, a, 0)
     handle, patience, split, resolve = engine.repeat_draws[0]
     ct = scn.demand[0]
-    assert handle.next() == first(ct.handle, c, 1)
+    assert handle.next() == (first(ct.handle, c, 1),) * 2  # (talk, handle): one draw when only handle is given
     assert patience.next() == first(ct.patience, c, 2)
     assert split.next() == first(None, c, 3)
     assert resolve.next() == first(None, c, 4)
     # Another seed or rep: other draws.
-    assert Engine(scn, iter([]), 8, 3, 86400.0, 0.0).repeat_draws[0][0].next() != first(ct.handle, c, 1)
+    assert Engine(scn, iter([]), 8, 3, 86400.0, 0.0).repeat_draws[0][0].next()[1] != first(ct.handle, c, 1)
 
 
 def test_batched_draws_come_out_in_the_order_drawn():

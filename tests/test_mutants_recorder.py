@@ -41,8 +41,8 @@ def test_days_count_whole_days_of_intervals():
 def test_the_calls_table_has_its_columns_and_types():
     rep = replay(scenario([pool("a", 1)]), calls([0], [10]))
     c = rep.calls
-    assert list(c.columns[:11]) == ["rep", "call_id", "call_type", "arrival_s", "outcome", "pool", "wait_s",
-                                    "handle_s", "is_repeat", "last_pool", "pool_wait_s"]
+    assert list(c.columns[:12]) == ["rep", "call_id", "call_type", "arrival_s", "outcome", "pool", "wait_s",
+                                    "handle_s", "talk_s", "is_repeat", "last_pool", "pool_wait_s"]
     assert c["rep"].dtype == np.int32 and c["call_id"].dtype == np.int64
     assert isinstance(c["call_type"].dtype, pd.CategoricalDtype) and c["call_type"].tolist() == ["c"]
 

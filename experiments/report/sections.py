@@ -275,5 +275,5 @@ def demand_cells(call_type: CallType) -> list[str]:
     else:
         route = ", ".join(f"{name} {frac:.0%}" for name, frac in call_type.split)
     patience = call_type.patience.mean_s
-    return [call_type.name, f"{call_type.mean_rate_per_h():,.1f}", f"{call_type.handle.mean_s:,.0f}",
+    return [call_type.name, f"{call_type.mean_rate_per_h():,.1f}", f"{call_type.mean_handle_s:,.0f}",
             "never abandons" if math.isinf(patience) else f"{patience:,.0f}", route]

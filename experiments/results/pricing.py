@@ -119,8 +119,8 @@ def without_money(scenario: Scenario) -> Scenario:
     return replace(scenario, pools=pools, demand=demand, quality=QualityCosts(), currency="", name="", source="")
 
 
-def billing_rules(scenario: Scenario) -> list[tuple[float, float, float | None] | None]:
-    """What the usage table depends on: each contract's increment, wrap minutes and SLA threshold."""
+def billing_rules(scenario: Scenario) -> list[tuple[float, float, float | None, str] | None]:
+    """What the usage table depends on: each contract's increment, wrap minutes, SLA threshold and basis."""
     return [(p.contract.billing_increment_s, p.contract.wrap_min_per_call,
-             p.contract.sla.threshold_s if p.contract.sla else None) if p.contract else None
+             p.contract.sla.threshold_s if p.contract.sla else None, p.contract.billing_basis) if p.contract else None
             for p in scenario.pools]
