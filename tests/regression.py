@@ -11,7 +11,7 @@ Cases:
 - ``run``: ``bposim run`` of the baseline scenario (2 replications of 1 day, calls kept), the
   README's first Python example;
 - ``readme-grid``: the README's sweep example (40 and 44 in-house agents, 3 replications of 1 day);
-- ``sweep-small``: the bundled sweep with 1 replication of 2 days (24 h warm-up, calls kept);
+- ``sweep-small``: the bundled sweep with 1 replication of 4 days (its 72 h warm-up, calls kept);
 - ``sweep-full``: the bundled study exactly as ``make report`` runs it (``--full`` only: ~2 min).
 
 Run as a script to compare (default) or to record anew after an intended change of numbers::
@@ -41,7 +41,7 @@ SWEEP = "experiments/sweeps/inhouse_vs_bpo.toml"
 CASES: dict[str, list[str]] = {
     "run": ["run", "experiments/scenarios/baseline.toml", "--reps", "2", "--days", "1", "--out", "{out}"],
     "readme-grid": ["sweep", "tests/data/readme_grid.toml", "--jobs", "1", "--out", "{out}"],
-    "sweep-small": ["sweep", SWEEP, "--reps", "1", "--days", "2", "--jobs", "1", "--out", "{out}"],
+    "sweep-small": ["sweep", SWEEP, "--reps", "1", "--days", "4", "--jobs", "1", "--out", "{out}"],
     "sweep-full": ["sweep", SWEEP, "--no-calls", "--jobs", "2", "--out", "{out}"],
 }
 SMALL = ("run", "readme-grid", "sweep-small")

@@ -36,6 +36,7 @@ from experiments.results.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "experiments" / "scenarios"
+FIXTURES = ROOT / "tests" / "data" / "fixtures"  # a fixed copy of the old bundled option (see its header)
 PREFIX = "bposim: error: "
 TIMEOUT_S = 180
 LINUX_PROC = Path("/proc/self/stat").exists()
@@ -61,7 +62,7 @@ KILL_SEED = 20240611
 
 
 def write_sweep(path: Path) -> Path:
-    path.write_text(SWEEP.format(base=SCENARIOS.as_posix()), encoding="utf-8")
+    path.write_text(SWEEP.format(base=FIXTURES.as_posix()), encoding="utf-8")
     return path
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from models.contracts import SLA, Contract, Tier
-from models.demand import CallType
+from models.demand import CallType, Redial
 from models.distributions import (
     DISTRIBUTIONS,
     Deterministic,
@@ -36,6 +36,7 @@ from models.distributions import (
 from models.fields import ScenarioError
 from models.loading import load_scenario, scenario_from_dict
 from models.pools import Pool
+from models.quality import QualityCosts
 from models.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,10 +93,8 @@ def test_bundled_scenario_loads(path: Path):
     assert isinstance(scenario, Scenario)
     assert scenario.source == str(path)
     assert scenario.interval_min == 30 and scenario.intervals_per_day == N_30MIN
-    # Every bundled scenario has the same demand: 540 calls/h, exponential 300 s handle, 600 s patience.
     (support,) = scenario.demand
-    assert support.rates_per_h == (540.0,) * N_30MIN
-    assert support.handle == Exponential(300.0) and support.patience == Exponential(600.0)
+    assert support.rates_per_h == (540.0,) * N_30MIN and support.patience == Exponential(600.0)
     names = {p.name for p in scenario.pools}
     assert set(support.pools) <= names
     for pool in scenario.pools:
@@ -103,16 +102,37 @@ def test_bundled_scenario_loads(path: Path):
         assert (pool.contract is None) == (pool.kind == "inhouse")
 
 
+OPTIONS = ("all_inhouse.toml", "local_bpo.toml", "offshore_bpo.toml")
+
+
+def test_the_bundled_options_share_demand_and_quality_costs_and_differ_only_in_their_pools():
+    # Like with like: the three options of the bundled study see the same callers and value poor
+    # service alike (issue 9: defaults must not lean towards an option).
+    first, *others = (load_scenario(SCENARIOS / name) for name in OPTIONS)
+    def callers(s: Scenario) -> list[CallType]:  # what the callers do, without where they are routed
+        return [dataclasses.replace(ct, route=()) for ct in s.demand]
+
+    for other in others:
+        assert callers(other) == callers(first) and other.quality == first.quality
+        assert (other.currency, other.interval_min, other.service_level_s) == ("USD", 30, 20.0)
+    (support,) = first.demand
+    assert support.handle == Exponential(380.0) and support.daily_cv == 0.10
+    assert support.weekday_factors == (1.15, 1.10, 1.05, 1.05, 1.00, 0.85, 0.80)
+    assert support.redial == Redial(frac=0.33, after=Exponential(300.0), max_attempts=3)
+    assert first.quality == QualityCosts(lost_cost=10.0, redial_cost=0.0, repeat_cost=6.0, wait_cost_per_h=15.0)
+
+
 def test_bundled_alternatives_read_their_specific_fields():
     inhouse = load_scenario(SCENARIOS / "all_inhouse.toml").pool("inhouse")
-    assert (inhouse.agents[0], inhouse.shrinkage_frac, inhouse.wage_per_h, inhouse.burden) == (74, 0.30, 24.0, 1.35)
+    assert (inhouse.agents[0], inhouse.shrinkage_frac, inhouse.wage_per_h, inhouse.burden) == (131, 0.30, 15.0, 2.25)
+    assert inhouse.resolution_frac == 0.72
     sla = SLA(target_frac=0.80, threshold_s=60.0, credit_frac=0.01, cap_frac=0.12)
     local = load_scenario(SCENARIOS / "local_bpo.toml").pool("local_bpo")
-    assert local.contract == Contract(monthly_fee=2500.0, per_minute=0.95, billing_increment_s=6.0, sla=sla)
-    assert (local.agents[0], local.resolution_frac, local.location) == (52, 0.95, "local")
+    assert local.contract == Contract(per_minute=0.95, billing_increment_s=6.0, sla=sla)
+    assert (local.agents[0], local.resolution_frac, local.location) == (92, 0.72, "local")
     offshore = load_scenario(SCENARIOS / "offshore_bpo.toml").pool("offshore")
-    assert offshore.contract == Contract(monthly_fee=4000.0, per_minute=0.55, billing_increment_s=60.0, sla=sla)
-    assert (offshore.agents[0], offshore.handle_factor, offshore.resolution_frac) == (62, 1.15, 0.85)
+    assert offshore.contract == Contract(per_minute=0.25, billing_increment_s=60.0, sla=sla)
+    assert (offshore.agents[0], offshore.handle_factor, offshore.resolution_frac) == (142, 1.30, 0.58)
 
 
 def test_baseline_loads_exactly_as_written():

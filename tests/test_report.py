@@ -81,9 +81,9 @@ def test_headline_table_has_each_option_with_confidence_intervals(page):
     headline = page.split('id="headline"')[1].split("</section>")[0]
     for option in OPTIONS:
         assert f'<td class="key">{option}</td>' in headline
-    for header in ("service level %", "ASA s", "abandoned %", "cost per resolved contact (EUR)",
-                   "monthly cost (EUR)", "cost of poor service / month (EUR)",
-                   "total cost with poor service / month (EUR)", "invoice p95 per month (EUR)"):
+    for header in ("service level %", "ASA s", "abandoned %", "cost per resolved contact (USD)",
+                   "monthly cost (USD)", "cost of poor service / month (USD)",
+                   "total cost with poor service / month (USD)", "invoice p95 per month (USD)"):
         assert f"<th>{header}</th>" in headline
     assert re.search(r'>\d+\.\d<br><span class="ci">\[\d+\.\d – \d+\.\d\]</span>', headline)  # mean, [low – high]
 
@@ -197,7 +197,10 @@ def test_report_of_an_experiment_result(tmp_path):
     assert text.count("<img ") == len(FIGURES)
     assert "<th>study</th>" in text and "<td>staffing</td>" in text and "<th>agents</th>" in text
     body = text.split('<section id="versions">')[0]
-    assert "volume:" not in body  # long scenario ids only in the record of versions; study and values name them
+    # Long scenario ids ("volume:all-inhouse|demand.support.calls_per_h=20|...") only in the record of
+    # versions; elsewhere the study and the short values name a scenario ("volume: support.calls_per_h 20").
+    ids = [str(p.scenario_id) for p in result.points]
+    assert all(sid in text for sid in ids) and not any(sid in body for sid in ids)
 
 
 # ----------------------------------------------------------------------------- in a real browser

@@ -27,7 +27,7 @@ from models.settings import RunSettings
 from sim.replication import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "experiments" / "scenarios"
+SCENARIOS = ROOT / "tests" / "data" / "fixtures"  # a fixed copy of the old bundled option (see its header)
 PREFIX = "bposim: error: "
 
 #: 4 scenarios x 10 replications = 40 tasks of a day each.

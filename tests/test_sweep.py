@@ -174,8 +174,8 @@ def test_a_study_picks_options_and_names_its_points():
 
 def test_bundled_sweep_scales_each_options_agents_by_square_root_staffing():
     sweep = load_sweep(BUNDLED)
-    assert len(sweep.points) == 30 and sweep.settings() == RunSettings(reps=5, days=7, warmup_h=24)
-    handle_s = 300.0
+    assert len(sweep.points) == 30 and sweep.settings() == RunSettings(reps=4, days=10, warmup_h=72)
+    handle_s = 380.0
     for option in sweep.options:
         pool = option.pools[0]
         volume = [p for p in sweep.points if p.option == option.name and p.study == "volume"]
@@ -191,7 +191,7 @@ def test_bundled_sweep_scales_each_options_agents_by_square_root_staffing():
             assert abs(spec.available(spec.agents[0]) - (load + beta * math.sqrt(load))) <= 0.5 + 1e-12
         staffing = [p.scenario.pools[0] for p in sweep.points if p.option == option.name and p.study == "staffing"]
         base = pool.available(pool.agents[0])
-        assert [s.available(s.agents[0]) - base for s in staffing] == [-4, -2, 0, 2, 4]
+        assert [s.available(s.agents[0]) - base for s in staffing] == [-8, -4, 0, 4, 8]
 
 
 # --------------------------------------------------------------------------- paired differences
@@ -322,7 +322,7 @@ grid = {{ "pools.offshore.agents" = [62] }}
                         r"use --warmup-h 55\.5 or more\n", err), err
     lines = stdout.splitlines()
     assert lines[0] == ("cli: 3 scenario(s), 2 replication(s) of 0.25 day(s), warm-up 0 h, seed 3; all pools; "
-                        "costs in EUR, mean ± 95% CI half-width")
+                        "costs in USD, mean ± 95% CI half-width")
     assert lines[2].split() == ["option", "study", "agents", "SL", "%", "ASA", "s", "aband", "%", "cost/call",
                                 "cost/resolved", "cost/month", "quality/month", "with", "quality/month"]
     assert [line.split()[:3] for line in lines[3:6]] == [["local-bpo", "staffing", "50"],
