@@ -6,18 +6,14 @@ billing increment each call's handle time is rounded up to, wrap-up minutes bill
 monthly minimum, and an optional :class:`SLA` whose missed target earns the client a credit.
 
 Pricing happens after a simulation run, from its result tables, so one run can be re-priced under
-many contracts:
-
-1. :func:`billed_minutes` turns the handle times of the answered calls of one billing month into
-   billed minutes (rounding and wrap-up included);
-2. :func:`invoice` turns billed minutes (and the month's service level) into invoice lines.
+many contracts; the arithmetic of one month's invoice is in :mod:`models.invoicing`.
 
 Units: handle times in seconds, quantities of billed time in minutes, prices in the scenario's one
 currency (``_cost`` columns), fractions in 0..1 (never percent). A billing month is 30 simulated
 days (:data:`models.billing.BILLING_MONTH_S`); a horizon shorter than that is priced pro rata (``month_frac``).
 
 Contracts are not validated on construction, so that a loader can report every problem at once with
-:func:`validate_contract`; :func:`billed_minutes` and :func:`invoice` refuse (``ValueError``) a
+:func:`validate_contract`; the functions of :mod:`models.invoicing` refuse (``ValueError``) a
 contract that fails validation.
 """
 
@@ -28,22 +24,11 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import TypeGuard
 
-import numpy as np
-
 from models.billing import BILLING_MONTH_S
 
-__all__ = [
-    "BILLING_MONTH_S",
-    "SLA",
-    "Contract",
-    "InvoiceLines",
-    "Tier",
-    "billed_minutes",
-    "invoice",
-    "validate_contract",
-]
+__all__ = ["BILLING_BASES", "BILLING_MONTH_S", "SLA", "Contract", "Tier", "validate_contract"]
 
-_REL_EPS: float = 1e-9
+REL_EPS: float = 1e-9
 """Relative tolerance for float noise: a call whose handle time exceeds a whole number of billing
 increments by at most this fraction of its length is billed that whole number (a 120.0000000001 s
 call at 60 s increments bills 2 min, not 3). The same tolerance lets ``month_frac`` exceed 1 by noise."""
@@ -116,173 +101,16 @@ class Contract:
     def describe(self) -> str:
         """One-line human summary for reports, e.g. ``"4,000.00/month + 0.55/min, 60 s increments"``."""
         head = " + ".join(p for p in (_describe_fee(self), _describe_usage(self)) if p)
-        parts = [head or "no charges", f"{_num_text(self.billing_increment_s)} s increments"]
+        parts = [head or "no charges", f"{num_text(self.billing_increment_s)} s increments"]
         if self.billing_basis != "handle":
             parts.append(f"billed on {self.billing_basis} time")
         if self.wrap_min_per_call > 0:
-            parts.append(f"+{_num_text(self.wrap_min_per_call)} wrap min/call")
+            parts.append(f"+{num_text(self.wrap_min_per_call)} wrap min/call")
         if self.min_monthly > 0:
             parts.append(f"minimum {_money(self.min_monthly)}/month")
         if self.sla is not None:
             parts.append(_describe_sla(self.sla))
         return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class InvoiceLines:
-    """The lines of one billing month's invoice (all ``_cost`` in the scenario's currency).
-
-    Attributes:
-        billed_min: Billed minutes priced (min).
-        fixed_cost: ``monthly_fee * month_frac``.
-        usage_cost: Minute charges after the included minutes, by tier.
-        floor_cost: Top-up to the pro-rated monthly minimum (>= 0).
-        credit_cost: SLA credit (<= 0).
-        invoice_cost: ``fixed_cost + usage_cost + floor_cost + credit_cost``, always >= 0.
-        service_level_frac: The service level the SLA was judged on (0..1); nan if the contract has
-            no SLA or the month had no calls.
-    """
-
-    billed_min: float
-    fixed_cost: float
-    usage_cost: float
-    floor_cost: float
-    credit_cost: float
-    invoice_cost: float
-    service_level_frac: float
-
-
-# --------------------------------------------------------------------------- billing
-
-
-def billed_minutes(handle_s: np.ndarray, contract: Contract) -> float:
-    """Billed minutes of one month's answered calls.
-
-    Each call bills ``ceil(handle / increment) * increment / 60 + wrap_min_per_call`` minutes. A
-    zero-length call bills zero increments (but still the wrap). The ceiling forgives float noise:
-    a call exceeding a whole number of increments by at most ``_REL_EPS`` (1e-9) of its own length
-    is billed that whole number.
-
-    Args:
-        handle_s: Handle times of the answered calls as served (s), any shape; empty gives 0.0.
-        contract: The (valid) contract whose increment and wrap-up apply.
-
-    Returns:
-        Total billed minutes (min).
-
-    Raises:
-        ValueError: if the contract is invalid or a handle time is negative or not finite.
-    """
-    increments = billed_increments(handle_s, contract)
-    if increments.size == 0:
-        return 0.0
-    return minutes_of(float(increments.sum()), increments.size, contract)
-
-
-def billed_increments(handle_s: np.ndarray, contract: Contract) -> np.ndarray:
-    """Number of billing increments of each call (``ceil(handle / increment)``, float noise forgiven).
-
-    Raises:
-        ValueError: if the contract is invalid or a handle time is negative or not finite.
-    """
-    _require_valid(contract)
-    handle = np.asarray(handle_s, dtype=float).ravel()
-    if not np.all(np.isfinite(handle)) or np.any(handle < 0):
-        raise ValueError("handle_s: must be finite and >= 0 seconds")
-    return np.ceil(handle / contract.billing_increment_s * (1.0 - _REL_EPS))
-
-
-def minutes_of(increments: float, calls: int, contract: Contract) -> float:
-    """Billed minutes of ``calls`` answered calls that add up to ``increments`` billing increments."""
-    return increments * contract.billing_increment_s / 60.0 + contract.wrap_min_per_call * calls
-
-
-def invoice(
-    contract: Contract,
-    billed_min: float,
-    month_frac: float = 1.0,
-    service_level_frac: float | None = None,
-) -> InvoiceLines:
-    """The invoice for one billing month.
-
-    Every monthly quantity (fee, included minutes, tier bounds, minimum) is pro-rated by
-    ``month_frac``, so a one-week run is priced consistently with a full month. Usage: billable =
-    ``max(0, billed_min - included_min * frac)``, priced flat or by tier (tier ``i`` covers
-    billable minutes in ``(bound_{i-1} * frac, bound_i * frac]``). Subtotal = fixed + usage; floor =
-    ``max(0, min_monthly * frac - subtotal)``. If the SLA target is missed, the credit is
-    ``-(subtotal + floor) * min(cap_frac, credit_frac * points_short)``; a month with no calls
-    (``service_level_frac`` None or nan) earns no credit.
-
-    Args:
-        contract: A valid contract.
-        billed_min: Billed minutes of the month, from :func:`billed_minutes` (min, >= 0).
-        month_frac: Fraction of the 30-day month covered, in (0, 1].
-        service_level_frac: The month's service level (0..1) measured at ``sla.threshold_s``, or
-            None/nan if no call was offered.
-
-    Raises:
-        ValueError: if the contract is invalid or an argument is out of range.
-    """
-    _require_valid(contract)
-    frac = _checked_month_frac(month_frac)
-    if not (math.isfinite(billed_min) and billed_min >= 0):
-        raise ValueError(f"billed_min: must be a finite number >= 0, got {_num_text(billed_min)}")
-    sl = _checked_service_level(service_level_frac)  # refused if outside [0, 1], even without an SLA
-    fixed = contract.monthly_fee * frac
-    billable = max(0.0, billed_min - contract.included_min * frac)
-    usage = _usage_cost(contract, billable, frac)
-    floor = max(0.0, contract.min_monthly * frac - (fixed + usage))
-    credit = _sla_credit(contract.sla, fixed + usage + floor, sl)
-    return InvoiceLines(
-        billed_min=float(billed_min),
-        fixed_cost=fixed,
-        usage_cost=usage,
-        floor_cost=floor,
-        credit_cost=credit,
-        invoice_cost=fixed + usage + floor + credit,
-        service_level_frac=sl if contract.sla is not None else math.nan,
-    )
-
-
-def _checked_month_frac(month_frac: float) -> float:
-    """``month_frac`` if in (0, 1] (noise above 1 up to ``_REL_EPS`` is clamped to 1), else ValueError."""
-    if not (math.isfinite(month_frac) and 0.0 < month_frac <= 1.0 + _REL_EPS):
-        raise ValueError(f"month_frac: must be in (0, 1], got {_num_text(month_frac)}")
-    return min(float(month_frac), 1.0)
-
-
-def _checked_service_level(service_level_frac: float | None) -> float:
-    """The service level as a float (nan for None/nan), ValueError if outside [0, 1]."""
-    if service_level_frac is None or math.isnan(service_level_frac):
-        return math.nan
-    if not 0.0 <= service_level_frac <= 1.0:
-        raise ValueError(
-            f"service_level_frac: must be in [0, 1] (or None/nan), got {_num_text(service_level_frac)}"
-        )
-    return float(service_level_frac)
-
-
-def _usage_cost(contract: Contract, billable_min: float, frac: float) -> float:
-    """Charge for ``billable_min`` minutes (already net of included minutes), flat or by tier."""
-    if not contract.tiers:
-        return contract.per_minute * billable_min
-    cost = 0.0
-    lower = 0.0
-    for tier in contract.tiers:
-        upper = math.inf if tier.up_to_min is None else tier.up_to_min * frac
-        if billable_min <= lower:
-            break
-        cost += tier.per_minute * (min(billable_min, upper) - lower)
-        lower = upper
-    return cost
-
-
-def _sla_credit(sla: SLA | None, base_cost: float, service_level_frac: float) -> float:
-    """SLA credit (<= 0) on ``base_cost`` (fixed + usage + floor); 0.0 if met, absent or no calls."""
-    if sla is None or math.isnan(service_level_frac) or service_level_frac >= sla.target_frac:
-        return 0.0
-    points_short = 100.0 * (sla.target_frac - service_level_frac)
-    return -(base_cost * min(sla.cap_frac, sla.credit_frac * points_short)) + 0.0
 
 
 # --------------------------------------------------------------------------- validation
@@ -301,12 +129,12 @@ def validate_contract(contract: Contract) -> list[tuple[str, str]]:
         problems += _check_nonneg(name, getattr(contract, name))
     increment = contract.billing_increment_s
     if not (_is_number(increment) and math.isfinite(increment) and increment > 0):
-        problems.append(("billing_increment_s", f"must be a finite number > 0 seconds, got {_num_text(increment)}"))
+        problems.append(("billing_increment_s", f"must be a finite number > 0 seconds, got {num_text(increment)}"))
     problems += _check_tiers(contract.tiers)
     if contract.tiers and _is_number(contract.per_minute) and contract.per_minute > 0:
         problems.append((
             "per_minute",
-            f"must be 0 when tiers are given (tiers replace the flat price), got {_num_text(contract.per_minute)}",
+            f"must be 0 when tiers are given (tiers replace the flat price), got {num_text(contract.per_minute)}",
         ))
     if contract.sla is not None:
         problems += _check_sla(contract.sla)
@@ -332,14 +160,14 @@ def _check_tiers(tiers: tuple[Tier, ...]) -> list[tuple[str, str]]:
         if last:
             problems.append((
                 f"{path}.up_to_min",
-                f"the last tier must be unlimited (None) so every minute has a price, got {_num_text(bound)}",
+                f"the last tier must be unlimited (None) so every minute has a price, got {num_text(bound)}",
             ))
         elif not (_is_number(bound) and math.isfinite(bound) and bound > 0):
-            problems.append((f"{path}.up_to_min", f"must be a finite number > 0 minutes, got {_num_text(bound)}"))
+            problems.append((f"{path}.up_to_min", f"must be a finite number > 0 minutes, got {num_text(bound)}"))
         elif previous is not None and bound <= previous:
             problems.append((
                 f"{path}.up_to_min",
-                f"must be greater than tiers[{i - 1}].up_to_min ({_num_text(previous)}), got {_num_text(bound)}",
+                f"must be greater than tiers[{i - 1}].up_to_min ({num_text(previous)}), got {num_text(bound)}",
             ))
         if _is_number(bound):
             previous = bound
@@ -352,7 +180,7 @@ def _check_sla(sla: SLA) -> list[tuple[str, str]]:
     for name in ("target_frac", "credit_frac", "cap_frac"):
         value = getattr(sla, name)
         if not (_is_number(value) and 0.0 <= value <= 1.0):
-            problems.append((f"sla.{name}", f"must be a fraction in [0, 1], got {_num_text(value)}"))
+            problems.append((f"sla.{name}", f"must be a fraction in [0, 1], got {num_text(value)}"))
     problems += _check_nonneg("sla.threshold_s", sla.threshold_s)
     return problems
 
@@ -361,10 +189,10 @@ def _check_nonneg(path: str, value: object) -> list[tuple[str, str]]:
     """``[(path, message)]`` unless ``value`` is a finite number >= 0."""
     if _is_number(value) and math.isfinite(value) and value >= 0:
         return []
-    return [(path, f"must be a finite number >= 0, got {_num_text(value)}")]
+    return [(path, f"must be a finite number >= 0, got {num_text(value)}")]
 
 
-def _require_valid(contract: Contract) -> None:
+def require_valid(contract: Contract) -> None:
     """Raise ValueError listing every problem of an invalid contract."""
     problems = validate_contract(contract)
     if problems:
@@ -380,7 +208,7 @@ def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
-def _num_text(value: object) -> str:
+def num_text(value: object) -> str:
     """A number as short text for messages: ``1000`` rather than ``1000.0``; non-numbers by repr."""
     if not _is_number(value):
         return repr(value)
@@ -431,6 +259,6 @@ def _describe_usage(contract: Contract) -> str:
 def _describe_sla(sla: SLA) -> str:
     """``"SLA 80% within 60 s (1% credit/point, cap 12%)"``."""
     return (
-        f"SLA {sla.target_frac * 100:g}% within {_num_text(sla.threshold_s)} s "
+        f"SLA {sla.target_frac * 100:g}% within {num_text(sla.threshold_s)} s "
         f"({sla.credit_frac * 100:g}% credit/point, cap {sla.cap_frac * 100:g}%)"
     )

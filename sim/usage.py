@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.billing import month_count, month_of
-from models.contracts import billed_increments
+from models.invoicing import billed_increments
 from models.scenario import Scenario
 from sim.outcomes import ABANDONED, ANSWERED
 

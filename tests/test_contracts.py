@@ -12,16 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.contracts import (
-    BILLING_MONTH_S,
-    SLA,
-    Contract,
-    InvoiceLines,
-    Tier,
-    billed_minutes,
-    invoice,
-    validate_contract,
-)
+from models.contracts import BILLING_MONTH_S, SLA, Contract, Tier, validate_contract
+from models.invoicing import InvoiceLines, billed_minutes, invoice
 
 WEEK_FRAC = 7 / 30  # a 7-day horizon in a 30-day billing month
 

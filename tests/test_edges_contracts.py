@@ -10,7 +10,7 @@ import pytest
 from builders import pool, scenario
 
 from experiments.results.pricing import reprice_pools
-from models.contracts import SLA, Contract, Tier, _num_text
+from models.contracts import SLA, Contract, Tier, num_text
 from models.fields import ScenarioError, Table, _kind
 
 
@@ -47,10 +47,10 @@ def test_describe_tiers_and_sla():
 
 
 def test_num_text_switches_to_repr_at_1e15():
-    assert _num_text(1e15 - 1) == "999999999999999"    # whole and below 1e15: as an integer
-    assert _num_text(1e15) == "1000000000000000.0"     # from 1e15 on: repr of the float
-    assert _num_text(True) == "True"                   # bool is not a number here
-    assert _num_text(2.5) == "2.5"
+    assert num_text(1e15 - 1) == "999999999999999"    # whole and below 1e15: as an integer
+    assert num_text(1e15) == "1000000000000000.0"     # from 1e15 on: repr of the float
+    assert num_text(True) == "True"                   # bool is not a number here
+    assert num_text(2.5) == "2.5"
 
 
 @pytest.mark.parametrize("value, kind", [

@@ -20,7 +20,7 @@ import pandas as pd
 
 from experiments.results.quality import QUALITY_COLUMNS, add_quality, add_totals
 from models.billing import billing_months
-from models.contracts import invoice, minutes_of
+from models.invoicing import invoice, minutes_of
 from models.metrics import COUNT_COLUMNS, add_rates
 from models.quality import QualityCosts
 from models.scenario import Scenario
