@@ -23,47 +23,16 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from models.demand import CallType
-from models.distributions import Distribution
 from models.scenario import Scenario
 from sim import streams
 from sim.arrivals import FirstContacts
 from sim.calendar import Calendar, Tick
 from sim.callstore import CallStore
+from sim.draws import Draws, HandleDraws
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED, WAITING
 from sim.recorder import Aggregates
 from sim.routing import WEEK_S, build_routing
 from sim.staffing import StaffedTime, schedule_matrix
-
-REFILL = 1024
-
-
-class _Draws:
-    """A batch-refilled supply of draws from one distribution (``None``: uniform) and generator."""
-
-    def __init__(self, dist: Distribution | None, rng: np.random.Generator) -> None:
-        self.dist, self.rng = dist, rng
-        self.values: list[float] = []
-
-    def next(self) -> float:
-        if not self.values:
-            batch = self.rng.random(REFILL) if self.dist is None else self.dist.sample(self.rng, REFILL)
-            self.values = batch.tolist()[::-1]
-        return self.values.pop()
-
-
-class _HandleDraws:
-    """A batch-refilled supply of one call type's (talk, handle) times (see CallType.draw_handle)."""
-
-    def __init__(self, call_type: CallType, rng: np.random.Generator) -> None:
-        self.call_type, self.rng = call_type, rng
-        self.values: list[tuple[float, float]] = []
-
-    def next(self) -> tuple[float, float]:
-        if not self.values:
-            talk, handle = self.call_type.draw_handle(self.rng, REFILL)
-            self.values = list(zip(talk.tolist(), handle.tolist(), strict=True))[::-1]
-        return self.values.pop()
 
 
 class Engine:
@@ -110,24 +79,24 @@ class Engine:
     def _init_repeat_draws(self, seed: int, rep: int) -> None:
         def rng(*keys: int) -> np.random.Generator:
             return streams.stream(seed, rep, streams.REPEATS, *keys)
-        self.repeat_delay = [_Draws(p.repeat_after, rng(streams.name_key(p.name), 0)) for p in self.scenario.pools]
-        self.repeat_draws: list[tuple[_HandleDraws, _Draws, _Draws, _Draws]] = []
+        self.repeat_delay = [Draws(p.repeat_after, rng(streams.name_key(p.name), 0)) for p in self.scenario.pools]
+        self.repeat_draws: list[tuple[HandleDraws, Draws, Draws, Draws]] = []
         for ct in self.scenario.demand:
             key = streams.name_key(ct.name)
-            self.repeat_draws.append((_HandleDraws(ct, rng(key, 1)), _Draws(ct.patience, rng(key, 2)),
-                                      _Draws(None, rng(key, 3)), _Draws(None, rng(key, 4))))
+            self.repeat_draws.append((HandleDraws(ct, rng(key, 1)), Draws(ct.patience, rng(key, 2)),
+                                      Draws(None, rng(key, 3)), Draws(None, rng(key, 4))))
 
     def _init_redial_draws(self, seed: int, rep: int) -> None:
         """Per call type with redials: (decision uniform, delay, new patience), each its own sub-stream."""
-        self.redial_draws: list[tuple[_Draws, _Draws, _Draws] | None] = []
+        self.redial_draws: list[tuple[Draws, Draws, Draws] | None] = []
         for ct in self.scenario.demand:
             if ct.redial is None:
                 self.redial_draws.append(None)
                 continue
             key = streams.name_key(ct.name)
-            draws = (_Draws(None, streams.stream(seed, rep, streams.REDIALS, key, 0)),
-                     _Draws(ct.redial.after, streams.stream(seed, rep, streams.REDIALS, key, 1)),
-                     _Draws(ct.patience, streams.stream(seed, rep, streams.REDIALS, key, 2)))
+            draws = (Draws(None, streams.stream(seed, rep, streams.REDIALS, key, 0)),
+                     Draws(ct.redial.after, streams.stream(seed, rep, streams.REDIALS, key, 1)),
+                     Draws(ct.patience, streams.stream(seed, rep, streams.REDIALS, key, 2)))
             self.redial_draws.append(draws)
 
     def _next_day(self) -> int:

@@ -7,7 +7,8 @@ import numpy as np
 from builders import calls, log, pool, replay, scenario
 
 from sim import streams
-from sim.engine import REFILL, Engine, _Draws
+from sim.draws import REFILL, Draws
+from sim.engine import Engine
 
 COLS = ("call_id", "outcome", "pool", "wait_s")
 
@@ -161,7 +162,7 @@ def test_repeats_draw_from_their_own_streams():
 def test_batched_draws_come_out_in_the_order_drawn():
     rng = np.random.default_rng(1)
     expected = np.random.default_rng(1).random(2 * REFILL).tolist()
-    draws = _Draws(None, rng)
+    draws = Draws(None, rng)
     assert [draws.next() for _ in range(2 * REFILL)] == expected
 
 
