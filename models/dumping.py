@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from models.contracts import SLA, Contract, Tier
+from models.contracts import SLA, Contract, SLATerm, Tier
 from models.demand import CallType
 from models.distributions import DISTRIBUTIONS, Distribution
 from models.pools import Pool
@@ -127,6 +127,12 @@ def contract_to_dict(contract: Contract) -> dict[str, Any]:
         elif f.name == "sla":
             if value is not None:
                 table["sla"] = _sla(value)
+        elif f.name == "sla_terms":
+            if value:
+                table["sla"] = [_term(t) for t in value]
+        elif f.name in ("sla_cap_frac", "sla_bonus_cap_frac"):
+            if contract.sla_terms:
+                table[f.name] = value
         else:
             table[f.name] = value
     return table
@@ -138,3 +144,8 @@ def _tier(tier: Tier) -> dict[str, Any]:
 
 def _sla(sla: SLA) -> dict[str, Any]:
     return {f.name: getattr(sla, f.name) for f in fields(SLA)}
+
+
+def _term(term: SLATerm) -> dict[str, Any]:
+    table = {f.name: getattr(term, f.name) for f in fields(SLATerm)}
+    return {key: value for key, value in table.items() if value is not None}

@@ -3,7 +3,8 @@
 1. :func:`billed_increments` / :func:`billed_minutes` turn the billed times (handle or talk time,
    seconds) of the answered calls of one billing month into billed minutes (rounding and wrap-up
    included);
-2. :func:`invoice` turns billed minutes (and the month's service level) into invoice lines.
+2. :func:`invoice` turns billed minutes, paid hours, answered and resolved counts and the month's
+   SLA metrics into invoice lines.
 
 Units: times in seconds, billed time in minutes, prices in the scenario's one currency (``_cost``),
 fractions in 0..1. Every function refuses (``ValueError``) a contract that fails validation.
@@ -12,11 +13,13 @@ fractions in 0..1. Every function refuses (``ValueError``) a contract that fails
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.contracts import REL_EPS, SLA, Contract, num_text, require_valid
+from models.contracts import REL_EPS, Contract, num_text, require_valid
+from models.sla import SLA_METRICS, adjustment
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,19 @@ class InvoiceLines:
     Attributes:
         billed_min: Billed minutes priced (min).
         fixed_cost: ``monthly_fee * month_frac``.
-        usage_cost: Minute charges after the included minutes, by tier.
+        usage_cost: Minute charges after the included minutes (flat, or by tier).
         floor_cost: Top-up to the pro-rated monthly minimum (>= 0).
-        credit_cost: SLA credit (<= 0).
-        invoice_cost: ``fixed_cost + usage_cost + floor_cost + credit_cost``, always >= 0.
-        service_level_frac: The service level the SLA was judged on (0..1); nan if the contract has
-            no SLA or the month had no calls.
+        credit_cost: SLA credits, all terms, after their cap (<= 0).
+        invoice_cost: The sum of every ``_cost`` line, always >= 0.
+        service_level_frac: The service level the SLA was judged on (0..1); nan if no term judges it
+            or the month had no calls.
+        hourly_cost: ``per_hour`` × paid agent-hours.
+        calls_cost: ``per_call`` × answered calls.
+        resolved_cost: ``per_resolved`` × resolved contacts.
+        bonus_cost: SLA bonuses, all terms, after their cap (>= 0).
+        sla_by_metric: Each judged metric's credit (< 0) or bonus (> 0); they add up to
+            ``credit_cost + bonus_cost``.
+        tier_n: The tier (1-based) the month's billable minutes reached; 0 without tiers.
     """
 
     billed_min: float
@@ -41,6 +51,12 @@ class InvoiceLines:
     credit_cost: float
     invoice_cost: float
     service_level_frac: float
+    hourly_cost: float = 0.0
+    calls_cost: float = 0.0
+    resolved_cost: float = 0.0
+    bonus_cost: float = 0.0
+    sla_by_metric: Mapping[str, float] = field(default_factory=dict)
+    tier_n: int = 0
 
 
 # --------------------------------------------------------------------------- billing
@@ -93,46 +109,75 @@ def invoice(
     billed_min: float,
     month_frac: float = 1.0,
     service_level_frac: float | None = None,
+    *,
+    paid_h: float = 0.0,
+    calls_n: float = 0.0,
+    resolved_n: float = 0.0,
+    measured: Mapping[str, float] | None = None,
 ) -> InvoiceLines:
     """The invoice for one billing month.
 
     Every monthly quantity (fee, included minutes, tier bounds, minimum) is pro-rated by
-    ``month_frac``, so a one-week run is priced consistently with a full month. Usage: billable =
+    ``month_frac``, so a one-week run is priced consistently with a full month. Minutes: billable =
     ``max(0, billed_min - included_min * frac)``, priced flat or by tier (tier ``i`` covers
-    billable minutes in ``(bound_{i-1} * frac, bound_i * frac]``). Subtotal = fixed + usage; floor =
-    ``max(0, min_monthly * frac - subtotal)``. If the SLA target is missed, the credit is
-    ``-(subtotal + floor) * min(cap_frac, credit_frac * points_short)``; a month with no calls
-    (``service_level_frac`` None or nan) earns no credit.
+    billable minutes in ``(bound_{i-1} * frac, bound_i * frac]``; graduated: each minute at its
+    tier's price; all-units: every minute at the price of the tier reached). Charges = fixed +
+    minutes + ``per_hour * paid_h`` + ``per_call * calls_n`` + ``per_resolved * resolved_n``;
+    floor = ``max(0, min_monthly * frac - charges)``. SLA terms (models/sla.py) then credit or
+    reward a share of ``charges + floor``; a metric not measured (nan, or no call) has no effect.
 
     Args:
         contract: A valid contract.
         billed_min: Billed minutes of the month, from :func:`billed_minutes` (min, >= 0).
         month_frac: Fraction of the 30-day month covered, in (0, 1].
-        service_level_frac: The month's service level (0..1) measured at ``sla.threshold_s``, or
-            None/nan if no call was offered.
+        service_level_frac: The month's service level (0..1) at the ``sl_frac`` term's threshold,
+            or None/nan if no call was offered.
+        paid_h: Paid (scheduled) agent-hours of the pool in the month (h, >= 0).
+        calls_n: Calls the pool answered in the month (>= 0).
+        resolved_n: Contacts the pool answered and resolved in the month (>= 0).
+        measured: The month's other SLA metrics by name (``asa_s``, ``abandon_frac``,
+            ``resolution_frac``); absent or nan: not measured.
 
     Raises:
         ValueError: if the contract is invalid or an argument is out of range.
     """
     require_valid(contract)
     frac = _checked_month_frac(month_frac)
-    if not (math.isfinite(billed_min) and billed_min >= 0):
-        raise ValueError(f"billed_min: must be a finite number >= 0, got {num_text(billed_min)}")
+    for name, value in (("billed_min", billed_min), ("paid_h", paid_h), ("calls_n", calls_n),
+                        ("resolved_n", resolved_n)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name}: must be a finite number >= 0, got {num_text(value)}")
     sl = _checked_service_level(service_level_frac)  # refused if outside [0, 1], even without an SLA
     fixed = contract.monthly_fee * frac
     billable = max(0.0, billed_min - contract.included_min * frac)
-    usage = _usage_cost(contract, billable, frac)
-    floor = max(0.0, contract.min_monthly * frac - (fixed + usage))
-    credit = _sla_credit(contract.sla, fixed + usage + floor, sl)
+    tier = tier_reached(contract, billable, frac)
+    usage = _usage_cost(contract, billable, frac, tier)
+    units = (contract.per_hour * paid_h, contract.per_call * calls_n, contract.per_resolved * resolved_n)
+    charges = fixed + usage + sum(units)
+    floor = max(0.0, contract.min_monthly * frac - charges)
+    metrics = {**_checked_measured(measured), "sl_frac": sl}
+    sla = adjustment(contract.terms, charges + floor, metrics, *contract.caps)
     return InvoiceLines(
-        billed_min=float(billed_min),
-        fixed_cost=fixed,
-        usage_cost=usage,
-        floor_cost=floor,
-        credit_cost=credit,
-        invoice_cost=fixed + usage + floor + credit,
-        service_level_frac=sl if contract.sla is not None else math.nan,
+        billed_min=float(billed_min), fixed_cost=fixed, usage_cost=usage, floor_cost=floor,
+        credit_cost=sla.credit_cost, invoice_cost=charges + floor + sla.credit_cost + sla.bonus_cost,
+        service_level_frac=sl if contract.sl_threshold_s is not None else math.nan,
+        hourly_cost=units[0], calls_cost=units[1], resolved_cost=units[2], bonus_cost=sla.bonus_cost,
+        sla_by_metric=sla.by_metric, tier_n=tier,
     )
+
+
+def _checked_measured(measured: Mapping[str, float] | None) -> dict[str, float]:
+    """The measured SLA metrics, ValueError for an unknown name or a value out of range."""
+    out = {}
+    for name, value in (measured or {}).items():
+        if name not in SLA_METRICS:
+            raise ValueError(f"measured: unknown metric {name!r}; allowed: {', '.join(SLA_METRICS)}")
+        value = float(value)
+        if not math.isnan(value) and not (value >= 0 and (name == "asa_s" or value <= 1.0) and math.isfinite(value)):
+            raise ValueError(f"measured.{name}: must be {'>= 0 s' if name == 'asa_s' else 'in [0, 1]'} "
+                             f"or nan, got {num_text(value)}")
+        out[name] = value
+    return out
 
 
 def _checked_month_frac(month_frac: float) -> float:
@@ -153,10 +198,24 @@ def _checked_service_level(service_level_frac: float | None) -> float:
     return float(service_level_frac)
 
 
-def _usage_cost(contract: Contract, billable_min: float, frac: float) -> float:
-    """Charge for ``billable_min`` minutes (already net of included minutes), flat or by tier."""
+def tier_reached(contract: Contract, billable_min: float, frac: float = 1.0) -> int:
+    """The tier (1-based) whose band holds ``billable_min`` (bounds × ``frac``); 0 without tiers.
+
+    Bands are ``(bound_{i-1}, bound_i]``: a volume exactly at a bound is in the lower tier; 0
+    minutes are in the first.
+    """
+    for i, tier in enumerate(contract.tiers, start=1):
+        if tier.up_to_min is None or billable_min <= tier.up_to_min * frac:
+            return i
+    return len(contract.tiers)
+
+
+def _usage_cost(contract: Contract, billable_min: float, frac: float, tier_n: int) -> float:
+    """Charge for ``billable_min`` minutes (already net of included minutes): flat, graduated or all-units."""
     if not contract.tiers:
         return contract.per_minute * billable_min
+    if contract.tiers_mode == "all_units":
+        return contract.tiers[tier_n - 1].per_minute * billable_min
     cost = 0.0
     lower = 0.0
     for tier in contract.tiers:
@@ -166,11 +225,3 @@ def _usage_cost(contract: Contract, billable_min: float, frac: float) -> float:
         cost += tier.per_minute * (min(billable_min, upper) - lower)
         lower = upper
     return cost
-
-
-def _sla_credit(sla: SLA | None, base_cost: float, service_level_frac: float) -> float:
-    """SLA credit (<= 0) on ``base_cost`` (fixed + usage + floor); 0.0 if met, absent or no calls."""
-    if sla is None or math.isnan(service_level_frac) or service_level_frac >= sla.target_frac:
-        return 0.0
-    points_short = 100.0 * (sla.target_frac - service_level_frac)
-    return -(base_cost * min(sla.cap_frac, sla.credit_frac * points_short)) + 0.0

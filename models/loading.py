@@ -13,13 +13,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from models.contracts import BILLING_BASES, SLA, Contract, Tier, validate_contract
+from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, Tier, validate_contract
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
 from models.pools import KINDS, LOCATIONS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
+from models.sla import SLA_METRICS
 
 MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
@@ -96,6 +97,10 @@ def _read_pools(top: Table, n_intervals: int) -> tuple[Pool, ...]:
     return tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
 
 
+#: contract pricing keys a user may wrongly put on a pool itself
+PRICE_KEYS = ("per_hour", "per_minute", "per_call", "per_resolved", "monthly_fee", "tiers")
+
+
 def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
     name = _unique_name(t, seen)
     kind = t.take_str("kind", choices=KINDS)
@@ -105,6 +110,10 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
                  "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}
         if t.has("contract"):
             raise t.error("contract", "only bpo pools have a contract; in-house pools have wage_per_h and burden")
+        for key in PRICE_KEYS:
+            if t.has(key):
+                raise t.error(key, f"an in-house pool is not priced by {key}: it is paid wage_per_h x burden per "
+                                   "paid hour (a bpo pool's contract table has the pricing keys)")
     else:
         money = {"contract": _read_contract(t.take_table("contract"))}
         for key in ("wage_per_h", "burden"):
@@ -174,7 +183,15 @@ def _read_open_days(t: Table) -> tuple[int, ...]:
 def _read_contract(t: Table) -> Contract:
     tiers = tuple(_read_tier(Table(item, t.source, f"{t.sub('tiers')}[{i}]"))
                   for i, item in enumerate(t.take_list("tiers", [])))
-    sla_table = t.take_table("sla", None)
+    sla, terms = _read_sla_field(t)
+    caps = {}
+    for key in ("sla_cap_frac", "sla_bonus_cap_frac"):
+        t.raw(key, None)  # a known key, even when absent
+        if t.has(key) and not terms:
+            raise t.error(key, "applies to a list of sla terms only (sla = [{metric = ...}, ...]); "
+                               "a single sla table has its own cap_frac")
+        if t.has(key):
+            caps[key] = t.take_float(key, low=0, high=1)
     contract = Contract(
         monthly_fee=t.take_float("monthly_fee", 0.0, low=0, high=1e9),
         per_minute=t.take_float("per_minute", 0.0, low=0, high=1e4),
@@ -183,13 +200,40 @@ def _read_contract(t: Table) -> Contract:
         billing_increment_s=t.take_float("billing_increment_s", 1.0, low=0, low_open=True, high=3600),
         wrap_min_per_call=t.take_float("wrap_min_per_call", 0.0, low=0, high=60),
         min_monthly=t.take_float("min_monthly", 0.0, low=0, high=1e9),
-        sla=None if sla_table is None else _read_sla(sla_table),
+        sla=sla,
         billing_basis=t.take_str("billing_basis", "handle", choices=BILLING_BASES),
+        tiers_mode=t.take_str("tiers_mode", "graduated", choices=TIER_MODES),
+        per_hour=t.take_float("per_hour", 0.0, low=0, high=1e4),
+        per_call=t.take_float("per_call", 0.0, low=0, high=1e5),
+        per_resolved=t.take_float("per_resolved", 0.0, low=0, high=1e5),
+        sla_terms=terms,
+        escalation_per_year_frac=t.take_float("escalation_per_year_frac", 0.0, low=-1, low_open=True, high=10),
+        **caps,
     )
     t.done()
     for path, message in validate_contract(contract):
         raise ScenarioError(t.source, f"{t.path}.{path}", message)
     return contract
+
+
+def _read_sla_field(t: Table) -> tuple[SLA | None, tuple[SLATerm, ...]]:
+    """``sla``: a table (the classic single service-level term) or a list of terms."""
+    if isinstance(t.raw("sla", None), list):
+        items = t.take_list("sla", min_len=1)
+        return None, tuple(_read_term(Table(item, t.source, f"{t.sub('sla')}[{i}]")) for i, item in enumerate(items))
+    table = t.take_table("sla", None)
+    return (None if table is None else _read_sla(table)), ()
+
+
+def _read_term(t: Table) -> SLATerm:
+    metric = t.take_str("metric", choices=tuple(SLA_METRICS))
+    term = SLATerm(metric=metric,
+                   target=t.take_float("target", low=0, high=MAX_DURATION_S if metric == "asa_s" else 1),
+                   credit_frac=t.take_float("credit_frac", low=0, high=1),
+                   threshold_s=t.take_float("threshold_s", None, low=0, high=MAX_DURATION_S),
+                   bonus_frac=t.take_float("bonus_frac", 0.0, low=0, high=1))
+    t.done()
+    return term
 
 
 def _read_tier(t: Table) -> Tier:

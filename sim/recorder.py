@@ -10,7 +10,7 @@ from models.scenario import Scenario
 from sim.contacts import COUNTS as CONTACT_COUNTS
 from sim.contacts import contact_counts, contacts_frame, resolved
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, OUTCOMES, UNFINISHED
-from sim.usage import usage_counts, usage_frame
+from sim.usage import paid_hours, usage_counts, usage_frame
 
 
 def _categorical(codes: np.ndarray, names: list[str]) -> pd.Categorical:
@@ -142,9 +142,13 @@ class Aggregates:
         """The ``contacts`` table: per (call type, pool), what callers lived through (sim/contacts.py)."""
         return contacts_frame(self.contacts, self.scenario, rep)
 
-    def usage_table(self, rep: int) -> pd.DataFrame:
-        return usage_frame(self.usage, self.scenario, rep)
+    def usage_table(self, rep: int, scheduled: np.ndarray) -> pd.DataFrame:
+        """The ``usage`` table (sim/usage.py); ``scheduled``: agents per (pool, interval), as for intervals."""
+        n, n_pools = self.n_intervals, len(self.scenario.pools)
+        paid = paid_hours(np.repeat(np.arange(n_pools), n), np.tile(np.arange(n) * self.scenario.interval_s, n_pools),
+                          scheduled[:, :n].ravel(), self.scenario, self.warmup_s, self.horizon_s)
+        return usage_frame(self.usage, paid, self.scenario, rep)
 
 
-_NO_CALLS = {name: np.zeros(0) for name in ("arrival_s", "handle_s", "talk_s", "pool_wait_s")} | {
+_NO_CALLS = {name: np.zeros(0) for name in ("arrival_s", "handle_s", "talk_s", "pool_wait_s", "u_res")} | {
     name: np.zeros(0, dtype=np.int16) for name in ("outcome", "pool", "last_pool")}

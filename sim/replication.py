@@ -88,4 +88,5 @@ def _run(scenario: Scenario, settings: RunSettings, rep: int, days: Iterator[Fir
     calls = calls_table(arrays, scenario, rep, settings.warmup_s) if settings.keep_calls else None
     del arrays
     intervals = aggregates.intervals_table(rep, engine.scheduled, engine.available, engine.staffed.staffed_s)
-    return Replication(rep, calls, intervals, aggregates.usage_table(rep), end_s, aggregates.contacts_table(rep))
+    usage = aggregates.usage_table(rep, engine.scheduled)
+    return Replication(rep, calls, intervals, usage, end_s, aggregates.contacts_table(rep))

@@ -325,7 +325,8 @@ def test_check_every_bundled_scenario(capsys, path: Path):
     (("agents = 40", "agents = 0"), "pools[0].agents: must have at least one agent in some interval, got 0 everywhere"),
     (("per_minute = 0.55", "per_minutes = 0.55"),
      "pools[1].contract.per_minutes: unknown key (did you mean 'per_minute'?); allowed keys: billing_basis, billing_increment_s, "
-     "included_min, min_monthly, monthly_fee, per_minute, sla, tiers, wrap_min_per_call"),
+     "escalation_per_year_frac, included_min, min_monthly, monthly_fee, per_call, per_hour, per_minute, per_resolved, sla, "
+     "sla_bonus_cap_frac, sla_cap_frac, tiers, tiers_mode, wrap_min_per_call"),
     (('route = ["inhouse", "offshore"]', "split = { inhouse = 0.5, offshore = 0.4 }"),
      "demand[0].split: fractions must sum to 1, got 0.9"),
     (("interval_min = 30", "interval_min = 50"),

@@ -74,6 +74,9 @@ WAGE = "wage_per_h = 24.0\n"
 BURDEN = "burden = 1.35\n"
 INHOUSE_AGENTS = "agents = 40\n"
 CONTRACT = "contract = { monthly_fee = 4000.0, per_minute = 0.55, billing_increment_s = 60 }"
+CONTRACT_KEYS = ("billing_basis, billing_increment_s, escalation_per_year_frac, included_min, min_monthly, "
+                 "monthly_fee, per_call, per_hour, per_minute, per_resolved, sla, sla_bonus_cap_frac, sla_cap_frac, "
+                 "tiers, tiers_mode, wrap_min_per_call")
 DEMAND_BLOCK = BASE_TEXT[BASE_TEXT.index("[[demand]]"):BASE_TEXT.index("[[pools]]")]
 POOLS_BLOCK = BASE_TEXT[BASE_TEXT.index("[[pools]]"):]
 TOP_END = "service_level_s = 20\n"  # last line before the first table header
@@ -717,8 +720,47 @@ BAD = [
          "resolution_frac, shrinkage_frac, wage_per_h"),
     case("unknown_contract_key", (("per_minute = 0.55", "per_minutes = 0.55"),),
          "{path}: pools[1].contract.per_minutes: unknown key (did you mean 'per_minute'?); allowed keys: "
-         "billing_basis, billing_increment_s, included_min, min_monthly, monthly_fee, per_minute, sla, tiers, "
-         "wrap_min_per_call"),
+         f"{CONTRACT_KEYS}"),
+    # --- pricing models and SLA terms (issue 10)
+    case("unknown_pricing_key", ((CONTRACT, "contract = { per_hours = 14.0 }"),),
+         "{path}: pools[1].contract.per_hours: unknown key (did you mean 'per_hour'?); allowed keys: "
+         f"{CONTRACT_KEYS}"),
+    case("per_hour_on_inhouse_pool", ((WAGE, WAGE + "per_hour = 14.0\n"),),
+         "{path}: pools[0].per_hour: an in-house pool is not priced by per_hour: it is paid wage_per_h x burden "
+         "per paid hour (a bpo pool's contract table has the pricing keys)"),
+    case("per_hour_with_per_minute", ((CONTRACT, "contract = { per_hour = 14.0, per_minute = 0.55 }"),),
+         "{path}: pools[1].contract.per_hour: cannot be combined with per_minute or tiers: per_hour prices the "
+         "agents' paid time, per_minute and tiers the calls' time; give one"),
+    case("per_hour_negative", ((CONTRACT, "contract = { per_hour = -14.0 }"),),
+         "{path}: pools[1].contract.per_hour: must be >= 0 and <= 10000, got -14"),
+    case("tiers_mode_typo", ((CONTRACT, 'contract = { per_minute = 0.5, tiers_mode = "all-units" }'),),
+         "{path}: pools[1].contract.tiers_mode: must be one of graduated, all_units, got 'all-units' "
+         "(did you mean 'all_units'?)"),
+    case("all_units_without_tiers", ((CONTRACT, 'contract = { per_minute = 0.5, tiers_mode = "all_units" }'),),
+         "{path}: pools[1].contract.tiers_mode: 'all_units' needs tiers (it says how tiers price the month's "
+         "minutes)"),
+    case("sla_term_unknown_metric", ((CONTRACT, 'contract = { per_minute = 0.5, sla = [{ metric = "csat", '
+                                                'target = 0.8, credit_frac = 0.01 }] }'),),
+         "{path}: pools[1].contract.sla[0].metric: must be one of sl_frac, asa_s, abandon_frac, "
+         "resolution_frac, got 'csat'"),
+    case("sla_term_without_threshold", ((CONTRACT, 'contract = { per_minute = 0.5, sla = [{ metric = "sl_frac", '
+                                                   'target = 0.8, credit_frac = 0.01 }] }'),),
+         "{path}: pools[1].contract.sla[0].threshold_s: an sl_frac term needs threshold_s >= 0 seconds, got None"),
+    case("sla_term_threshold_elsewhere", ((CONTRACT, 'contract = { per_minute = 0.5, sla = [{ metric = "asa_s", '
+                                                     'target = 30, credit_frac = 0.01, threshold_s = 20 }] }'),),
+         "{path}: pools[1].contract.sla[0].threshold_s: only an sl_frac term has a threshold; asa_s has none"),
+    case("sla_term_twice", ((CONTRACT, 'contract = { per_minute = 0.5, sla = [{ metric = "asa_s", target = 30, '
+                                       'credit_frac = 0.01 }, { metric = "asa_s", target = 20, credit_frac = 0.01 }] }'),),
+         "{path}: pools[1].contract.sla[1].metric: 'asa_s' is judged by an earlier term; one term per metric"),
+    case("sla_term_target_percent", ((CONTRACT, 'contract = { per_minute = 0.5, sla = [{ metric = "abandon_frac", '
+                                                'target = 5, credit_frac = 0.01 }] }'),),
+         "{path}: pools[1].contract.sla[0].target: must be >= 0 and <= 1, got 5"),
+    case("sla_cap_with_single_table", ((CONTRACT, "contract = { per_minute = 0.5, sla_cap_frac = 0.1, sla = { "
+                                                  "target_frac = 0.8, threshold_s = 60, credit_frac = 0.01 } }"),),
+         "{path}: pools[1].contract.sla_cap_frac: applies to a list of sla terms only (sla = [{metric = ...}, "
+         "...]); a single sla table has its own cap_frac"),
+    case("escalation_beyond_minus_100", ((CONTRACT, "contract = { per_minute = 0.5, escalation_per_year_frac = -1.5 }"),),
+         "{path}: pools[1].contract.escalation_per_year_frac: must be > -1, got -1.5"),
     case("unknown_sla_key", ((CONTRACT, "contract = { per_minute = 0.55, sla = { target_frac = 0.8, "
                                         "threshold_s = 60, credit_frac = 0.01, cap_fraction = 0.1 } }"),),
          "{path}: pools[1].contract.sla.cap_fraction: unknown key (did you mean 'cap_frac'?); allowed keys: "

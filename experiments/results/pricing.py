@@ -2,8 +2,9 @@
 
 - in-house pools: scheduled agent-hours × wage_per_h × burden;
 - BPO pools: one invoice per billing month (30 simulated days from the end of the warm-up) under
-  the pool's contract: pro-rated monthly fee, billed minutes of the calls it answered, the floor,
-  and an SLA credit when the pool's service level of that month misses the target.
+  the pool's contract: pro-rated monthly fee, billed minutes of the calls it answered, its paid
+  agent-hours, answered calls and resolved contacts at their prices, the floor, and SLA credits
+  and bonuses on the month's measured metrics.
 
 The quantities billed come from the ``usage`` table of the run (sim/usage.py). The pool's SLA
 service level counts the calls last offered to the pool (not blocked, not unfinished): answered by
@@ -12,6 +13,7 @@ it within ``threshold_s`` of being offered to it (``pool_wait_s``) over all of t
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -26,8 +28,14 @@ from models.quality import QualityCosts
 from models.scenario import Scenario
 from models.settings import RunSettings
 
-INVOICE_COLUMNS = ["rep", "pool", "month", "month_frac", "billed_min", "fixed_cost", "usage_cost",
-                   "floor_cost", "credit_cost", "invoice_cost", "sla_frac"]
+#: the SLA metrics' measured values and the column of each one's credit or bonus
+SLA_COST_COLUMNS = {"sl_frac": "sla_sl_cost", "asa_s": "sla_asa_cost", "abandon_frac": "sla_abandon_cost",
+                    "resolution_frac": "sla_resolution_cost"}
+INVOICE_COLUMNS = ["rep", "pool", "month", "month_frac", "billed_min", "paid_h", "answered_n", "resolved_n",
+                   "fixed_cost", "usage_cost", "hourly_cost", "calls_cost", "resolved_cost", "floor_cost",
+                   "credit_cost", "bonus_cost", "invoice_cost", "tier_n", "sla_frac", "asa_s", "abandon_frac",
+                   "resolution_frac", *SLA_COST_COLUMNS.values()]
+_WHOLE = {"rep", "month", "answered_n", "resolved_n", "tier_n"}
 
 
 def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, horizon_s: float) -> pd.DataFrame:
@@ -39,14 +47,24 @@ def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, hor
         if contract is None:  # usage rows are made for pools with a contract only (sim/usage.py)
             raise ValueError(f"usage row of pool {row.pool!r}, which has no contract")
         minutes = minutes_of(float(row.billed_increments_n), int(row.answered_n), contract)
-        sl = row.sla_met_n / row.sla_offered_n if contract.sla is not None and row.sla_offered_n > 0 else None
-        lines = invoice(contract, minutes, fracs[row.month], sl)
-        rows.append([row.rep, row.pool, row.month, fracs[row.month], lines.billed_min, lines.fixed_cost,
-                     lines.usage_cost, lines.floor_cost, lines.credit_cost, lines.invoice_cost,
-                     lines.service_level_frac])
+        measured = {"asa_s": _ratio(row.wait_answered_s, row.answered_n),
+                    "abandon_frac": _ratio(row.abandoned_n, row.sla_offered_n),
+                    "resolution_frac": _ratio(row.resolved_n, row.answered_n)}
+        sl = _ratio(row.sla_met_n, row.sla_offered_n) if contract.sl_threshold_s is not None else None
+        lines = invoice(contract, minutes, fracs[row.month], sl, paid_h=float(row.paid_h),
+                        calls_n=float(row.answered_n), resolved_n=float(row.resolved_n), measured=measured)
+        rows.append([row.rep, row.pool, row.month, fracs[row.month], lines.billed_min, row.paid_h, row.answered_n,
+                     row.resolved_n, lines.fixed_cost, lines.usage_cost, lines.hourly_cost, lines.calls_cost,
+                     lines.resolved_cost, lines.floor_cost, lines.credit_cost, lines.bonus_cost, lines.invoice_cost,
+                     lines.tier_n, lines.service_level_frac, *measured.values(),
+                     *(lines.sla_by_metric.get(metric, 0.0) for metric in SLA_COST_COLUMNS)])
     frame = pd.DataFrame(rows, columns=INVOICE_COLUMNS)
-    return frame.astype({name: (np.int64 if name in ("rep", "month") else float)
-                         for name in INVOICE_COLUMNS if name != "pool"})
+    return frame.astype({name: (np.int64 if name in _WHOLE else float) for name in INVOICE_COLUMNS if name != "pool"})
+
+
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole``, nan when ``whole`` is 0."""
+    return float(part) / float(whole) if whole > 0 else math.nan
 
 
 def labour_table(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -121,6 +139,6 @@ def without_money(scenario: Scenario) -> Scenario:
 
 def billing_rules(scenario: Scenario) -> list[tuple[float, float, float | None, str] | None]:
     """What the usage table depends on: each contract's increment, wrap minutes, SLA threshold and basis."""
-    return [(p.contract.billing_increment_s, p.contract.wrap_min_per_call,
-             p.contract.sla.threshold_s if p.contract.sla else None, p.contract.billing_basis) if p.contract else None
+    return [(p.contract.billing_increment_s, p.contract.wrap_min_per_call, p.contract.sl_threshold_s,
+             p.contract.billing_basis) if p.contract else None
             for p in scenario.pools]

@@ -173,7 +173,8 @@ class Result:
                 if self.calls is None:
                     raise ValueError("reprice: new billing increments, wrap minutes or SLA thresholds need the "
                                      "calls table (run without --no-calls)")
-                own = usage_from_calls(_own_columns(calls[sid]), new, self.settings.warmup_s, self.settings.horizon_s)
+                own = usage_from_calls(_own_columns(calls[sid]), _own_columns(intervals[sid]), new,
+                                       self.settings.warmup_s, self.settings.horizon_s)
             money = priced_tables(new, self.settings, _own_columns(intervals[sid]), own, _own_columns(contacts[sid]))
             for name, table in {"usage": own, **money}.items():
                 parts[name].append(with_ids(table, info, i))
