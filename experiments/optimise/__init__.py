@@ -1,0 +1,9 @@
+"""Staffing optimisation by simulation: the cheapest agents that meet service targets (issue 11).
+
+- :mod:`~experiments.optimise.targets`: what must be met (``sl_frac>=0.8``, per pool or overall);
+- :mod:`~experiments.optimise.warm`: a first staffing from Erlang A, interval by interval;
+- :mod:`~experiments.optimise.evaluate`: one staffing simulated under common random numbers, and
+  each target's estimate with its confidence bound;
+- :mod:`~experiments.optimise.search`: the search (up until every target is met, then down while
+  it stays met) and the re-check on fresh replications.
+"""

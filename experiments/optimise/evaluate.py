@@ -1,0 +1,147 @@
+"""One or more staffings simulated under common random numbers, and each target judged on them.
+
+A staffing gives the varied pools' agents per interval of the day (as a scenario's ``agents``).
+Every staffing of a batch is simulated with the same seed and replications, so two staffings see
+the same callers and their difference is measured far more precisely than either alone.
+
+A target is judged on the replications' values of its metric (a ratio of sums over the measured
+period, or over each interval of the day across days with ``per_interval``): met when the one-sided
+``confidence`` bound (the lower bound of a ``>=`` target, the upper of a ``<=`` one; Student-t
+over replications) is on the right side of the target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from experiments.optimise.targets import OVERALL, Target
+from experiments.results.runner import run
+from experiments.results.statistics import confidence_interval
+from experiments.running.executors import Executor
+from experiments.study.points import SweepPoint
+from models.metrics import COUNT_COLUMNS, add_rates
+from models.scenario import Scenario
+from models.settings import RunSettings
+
+Staffing = Mapping[str, tuple[int, ...]]
+"""Agents per interval of the day, by varied pool name."""
+
+WHOLE = -1
+"""The interval of an estimate over the whole measured period."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A target's metric on one staffing, over the whole period or one interval of the day.
+
+    Attributes:
+        target: The target judged.
+        interval: The interval of the day (0-based), or :data:`WHOLE`.
+        mean: Mean over replications of the metric.
+        bound: The one-sided confidence bound that is compared with the target (nan with one
+            replication: then the mean is used).
+        met: Whether the bound meets the target.
+        sure_frac: How sure the replications make it that the metric meets the target: the
+            Student-t probability that the true mean is on the target's side (0..1; 0.5 when the
+            mean sits on the target; nan with one replication).
+    """
+
+    target: Target
+    interval: int
+    mean: float
+    bound: float
+    met: bool
+    sure_frac: float = math.nan
+
+    @property
+    def mean_met(self) -> bool:
+        """Whether the mean (not the bound) meets the target."""
+        return self.target.met_by(self.mean)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One staffing, its estimates and its cost.
+
+    Attributes:
+        staffing: The varied pools' agents.
+        estimates: Every target's estimate(s).
+        cost_mean: Mean over replications of the cost column (currency per measured period).
+        cost_per_rep: The cost of each replication (paired with other staffings of the batch).
+    """
+
+    staffing: Staffing
+    estimates: tuple[Estimate, ...]
+    cost_mean: float
+    cost_per_rep: tuple[float, ...]
+
+    @property
+    def feasible(self) -> bool:
+        """Every target met (at its confidence bound) wherever it is judged."""
+        return all(e.met for e in self.estimates)
+
+    def failing(self) -> list[Estimate]:
+        return [e for e in self.estimates if not e.met]
+
+
+def staffed(scenario: Scenario, staffing: Staffing) -> Scenario:
+    """``scenario`` with the varied pools' agents replaced."""
+    pools = tuple(replace(p, agents=tuple(staffing[p.name])) if p.name in staffing else p for p in scenario.pools)
+    return replace(scenario, pools=pools)
+
+
+def evaluate(scenario: Scenario, staffings: Sequence[Staffing], targets: Sequence[Target], settings: RunSettings,
+             executor: Executor | None, per_interval: bool, confidence: float = 0.95,
+             cost: str = "total_with_quality_cost") -> list[Evaluation]:
+    """Simulate every staffing (same seed and replications) and judge every target on each."""
+    points = [SweepPoint(f"staffing-{k}", scenario.name, staffed(scenario, s)) for k, s in enumerate(staffings)]
+    result = run(points, settings, executor=executor, progress=False)
+    out = []
+    for k, staffing in enumerate(staffings):
+        sid = points[k].scenario_id
+        intervals = result.intervals[result.intervals["scenario_id"] == sid]
+        runs = result.runs[result.runs["scenario_id"] == sid].sort_values("rep")
+        estimates = tuple(e for t in targets for e in _judge(t, intervals, scenario, per_interval, confidence))
+        costs = runs[cost].to_numpy(dtype=float)
+        out.append(Evaluation(dict(staffing), estimates, float(costs.mean()), tuple(costs.tolist())))
+    return out
+
+
+def _judge(target: Target, intervals: pd.DataFrame, scenario: Scenario, per_interval: bool,
+           confidence: float) -> list[Estimate]:
+    """The target's estimate over the whole period, or per interval of the day where it applies."""
+    rows = intervals if target.pool == OVERALL else intervals[intervals["pool"] == target.pool]
+    keys = ["rep"]
+    if per_interval:
+        rows = rows.assign(of_day=rows["interval"] % scenario.intervals_per_day)
+        keys.append("of_day")
+    sums = rows.groupby(keys, observed=True, as_index=False)[["staffed_s", "busy_s", *COUNT_COLUMNS]].sum()
+    values = add_rates(sums)
+    base = "staffed_s" if target.metric == "occupancy_frac" else "offered_n"
+    estimates = []
+    groups = values.groupby("of_day") if per_interval else [(WHOLE, values)]
+    for interval, part in groups:
+        if (part[base] <= 0).all():
+            continue  # a closed interval or one without calls: nothing to judge
+        estimates.append(_estimate(target, int(interval), part[target.metric].to_numpy(dtype=float), confidence))
+    return estimates
+
+
+def _estimate(target: Target, interval: int, values: np.ndarray, confidence: float) -> Estimate:
+    """The mean and one-sided bound of ``values`` (one per replication) against ``target``."""
+    from scipy.special import stdtr  # Student-t CDF
+
+    mean, sd, low, high = confidence_interval(values, 2.0 * confidence - 1.0)
+    bound = low if target.op == ">=" else high
+    judged = mean if np.isnan(bound) else bound
+    n = int((~np.isnan(values)).sum())
+    if n >= 2 and sd > 0:
+        sure = float(stdtr(n - 1, -target.gap(mean) / (sd / math.sqrt(n))))
+    else:
+        sure = math.nan if n < 2 else float(target.met_by(mean))
+    return Estimate(target, interval, mean, bound, bool(target.met_by(judged)), sure)

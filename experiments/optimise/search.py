@@ -1,0 +1,225 @@
+"""The search: from the Erlang A start, up until every target is met, down while it stays met.
+
+Every staffing is simulated with the same seed and replications (common random numbers), so the
+comparisons between neighbouring staffings are sharp, and service improves with agents on every
+path the search takes (as in Atlason, Epelman & Henderson 2008, whose cutting planes rely on the
+same monotonicity; here a greedy search suffices because each target is local to a pool and an
+interval of the day):
+
+1. **up**: while some target fails, add agents where it fails (in that pool, or in every varied
+   pool for an overall target; in that interval with ``per_interval``, else everywhere), by steps
+   that double each round the same place fails again;
+2. **down**: whole-horizon, each varied pool in turn is bisected to the fewest agents that keep
+   every target met, until a pass changes nothing; per interval, every interval with more than
+   one agent loses one at once, the intervals then failing (or those before them, when the
+   failure carried over) are frozen at their count, until none is left to lower;
+3. **re-check**: the result is simulated again on fresh replications (the seed + 1, streams the
+   search never saw) and each target's estimate there says how sure it is met (``sure_frac``). A
+   target whose fresh mean misses it is repaired by the up step and checked on the next fresh
+   seed, at most :data:`RECHECKS` times in all. (Requiring the fresh *bound* to pass again would
+   stack a second 95% hurdle on the first and staff above the minimum for nothing.)
+
+The answer is therefore the cheapest staffing found, not proven optimal when pools interact; the
+tests compare it with exact Erlang minima and with brute-force enumeration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from experiments.optimise.evaluate import WHOLE, Estimate, Evaluation, Staffing, evaluate
+from experiments.optimise.targets import OVERALL, Target
+from experiments.optimise.warm import warm_start
+from experiments.running.executors import Executor
+from models.scenario import Scenario
+from models.settings import RunSettings
+
+RECHECKS = 3
+MAX_ROUNDS = 40
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What to optimise and how to judge it.
+
+    Attributes:
+        scenario: The scenario (its other pools are kept as they are).
+        targets: Every target to meet.
+        vary: The pools whose agents are set.
+        settings: Replications, horizon, warm-up and seed of every evaluation.
+        per_interval: Targets judged in every interval of the day (else over the whole period).
+        confidence: One-sided confidence of each target's bound.
+        max_agents: Most agents a pool may get in an interval.
+        cost: The ``runs`` column the staffing is priced by.
+        start: Where the search starts (default: the Erlang A staffing of experiments/optimise/warm.py).
+    """
+
+    scenario: Scenario
+    targets: tuple[Target, ...]
+    vary: tuple[str, ...]
+    settings: RunSettings
+    per_interval: bool = False
+    confidence: float = 0.95
+    max_agents: int = 2000
+    cost: str = "total_with_quality_cost"
+    start: Staffing | None = None
+
+
+@dataclass
+class Outcome:
+    """The staffing found, its evaluation on the search's replications and on fresh ones, and the log.
+
+    ``log``: every evaluation as (phase, seed, evaluation), in order.
+    """
+
+    staffing: Staffing
+    searched: Evaluation
+    recheck: Evaluation
+    log: list[tuple[str, int, Evaluation]] = field(default_factory=list)
+
+
+class Search:
+    """One optimisation: evaluations are logged as they are made."""
+
+    def __init__(self, problem: Problem, executor: Executor | None = None) -> None:
+        self.problem, self.executor = problem, executor
+        self.log: list[tuple[str, int, Evaluation]] = []
+
+    def run(self) -> Outcome:
+        """Up, down and re-check (see the module's docstring)."""
+        p = self.problem
+        start = p.start or warm_start(p.scenario, p.vary, p.targets, p.per_interval, p.max_agents)
+        best = self.down(self.up(start, "up"))
+        recheck = self.evaluate([best.staffing], "recheck", p.settings.seed + 1)[0]
+        for k in range(2, RECHECKS + 1):
+            missed = [e for e in recheck.estimates if not e.mean_met]
+            if not missed:
+                break
+            best = self.up(self.raise_failing(best.staffing, missed, {}), "repair")
+            recheck = self.evaluate([best.staffing], "recheck", p.settings.seed + k)[0]
+        return Outcome(best.staffing, best, recheck, self.log)
+
+    def evaluate(self, staffings: Sequence[Staffing], phase: str, seed: int | None = None) -> list[Evaluation]:
+        p = self.problem
+        settings = p.settings if seed is None else replace(p.settings, seed=seed)
+        out = evaluate(p.scenario, staffings, p.targets, settings, self.executor, p.per_interval, p.confidence,
+                       p.cost)
+        self.log += [(phase, settings.seed, ev) for ev in out]
+        return out
+
+    # ------------------------------------------------------------------ up
+
+    def up(self, staffing: Staffing, phase: str) -> Evaluation:
+        """Raise agents where targets fail until every one is met (ValueError past ``max_agents``)."""
+        steps: dict[tuple[str, int], int] = {}
+        for _ in range(MAX_ROUNDS):
+            ev = self.evaluate([staffing], phase)[0]
+            if ev.feasible:
+                return ev
+            staffing = self.raise_failing(staffing, ev.failing(), steps)
+        raise ValueError(f"no staffing met every target after {MAX_ROUNDS} rounds of raising agents")
+
+    def raise_failing(self, staffing: Staffing, failing: Sequence[Estimate],
+                      steps: dict[tuple[str, int], int]) -> Staffing:
+        """``staffing`` with agents added wherever a target fails (steps doubling per place)."""
+        out = {name: list(agents) for name, agents in staffing.items()}
+        for name, interval in sorted(self.places(failing)):
+            step = steps.get((name, interval), 1)
+            steps[(name, interval)] = 2 * step
+            for i in self.intervals(name, interval):
+                out[name][i] += step
+                if out[name][i] > self.problem.max_agents:
+                    raise ValueError(self.unreachable(failing))
+        return {name: tuple(agents) for name, agents in out.items()}
+
+    def places(self, failing: Sequence[Estimate]) -> set[tuple[str, int]]:
+        """(pool, interval) pairs to act on for these failing estimates."""
+        return {(name, e.interval) for e in failing
+                for name in (self.problem.vary if e.target.pool == OVERALL else (e.target.pool,))}
+
+    def intervals(self, name: str, interval: int) -> range:
+        """The intervals of the day a change at ``interval`` touches (all of them when flat)."""
+        if interval == WHOLE:
+            return range(self.problem.scenario.intervals_per_day)
+        return range(interval, interval + 1)
+
+    def unreachable(self, failing: Sequence[Estimate]) -> str:
+        texts = sorted({e.target.text for e in failing})
+        return (f"no staffing of at most {self.problem.max_agents} agents per pool and interval meets "
+                f"{', '.join(texts)} (raise --max-agents or relax the target)")
+
+    # ------------------------------------------------------------------ down
+
+    def down(self, best: Evaluation) -> Evaluation:
+        """Fewer agents while every target stays met."""
+        return self.down_intervals(best) if self.problem.per_interval else self.down_flat(best)
+
+    def down_flat(self, best: Evaluation) -> Evaluation:
+        """Bisect each pool's flat level in turn until a pass changes nothing."""
+        changed = True
+        while changed:
+            changed = False
+            for name in self.problem.vary:
+                lower = self.bisect(best, name)
+                changed = changed or lower is not best
+                best = lower
+        return best
+
+    def bisect(self, best: Evaluation, name: str) -> Evaluation:
+        """The fewest agents of pool ``name`` (all else as in ``best``) that keep every target met:
+        steps down of 1, 2, 4, ... agents while met, then bisection of the last step."""
+        level, step = max(best.staffing[name]), 1
+        failing = None
+        while failing is None and level > 1:
+            trial = max(1, level - step)
+            ev = self.evaluate([_flat(best.staffing, name, trial)], "down")[0]
+            if ev.feasible:
+                best, level, step = ev, trial, 2 * step
+            else:
+                failing = trial
+        while failing is not None and level - failing > 1:
+            mid = (failing + level) // 2
+            ev = self.evaluate([_flat(best.staffing, name, mid)], "down")[0]
+            if ev.feasible:
+                best, level = ev, mid
+            else:
+                failing = mid
+        return best
+
+    def down_intervals(self, best: Evaluation) -> Evaluation:
+        """Lower every unfrozen interval by one at once; freeze where that fails."""
+        frozen: set[tuple[str, int]] = set()
+        while True:
+            open_ = [(n, i) for n in self.problem.vary for i, a in enumerate(best.staffing[n])
+                     if a > 1 and (n, i) not in frozen]
+            if not open_:
+                return best
+            trial = {n: tuple(a - 1 if (n, i) in open_ else a for i, a in enumerate(agents))
+                     for n, agents in best.staffing.items()}
+            ev = self.evaluate([trial], "down")[0]
+            if ev.feasible:
+                best = ev
+                continue
+            frozen |= self.to_freeze(ev.failing(), set(open_))
+
+    def to_freeze(self, failing: Sequence[Estimate], lowered: set[tuple[str, int]]) -> set[tuple[str, int]]:
+        """The lowered places to freeze: where targets failed, else the lowered ones just before them."""
+        places = self.places(failing) & lowered
+        if places:
+            return places
+        per_day = self.problem.scenario.intervals_per_day
+        before = {(n, (i - k) % per_day) for n, i in self.places(failing) for k in range(1, per_day)}
+        nearest = sorted(before & lowered, key=lambda place: min((i - place[1]) % per_day
+                                                                 for _, i in self.places(failing)))
+        return {nearest[0]} if nearest else set(lowered)
+
+
+def _flat(staffing: Staffing, name: str, level: int) -> Staffing:
+    """``staffing`` with pool ``name`` at ``level`` agents in every interval."""
+    return {**staffing, name: (level,) * len(staffing[name])}
+
+
+def optimise(problem: Problem, executor: Executor | None = None) -> Outcome:
+    """The cheapest staffing found for ``problem`` (see the module's docstring)."""
+    return Search(problem, executor).run()

@@ -1,0 +1,85 @@
+"""Service targets of a staffing optimisation: ``[POOL:]METRIC OP VALUE``.
+
+Metrics are those of the ``intervals`` table (models/metrics.py), each with the one direction that
+makes sense: more agents raise ``sl_frac`` and lower ``asa_s``, ``abandon_frac`` and
+``occupancy_frac``. A target without a pool applies to all pools together (``overall``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from models.fields import suggest
+from models.scenario import Scenario
+
+#: metric -> the comparison a target on it must use
+DIRECTIONS: dict[str, str] = {"sl_frac": ">=", "asa_s": "<=", "abandon_frac": "<=", "occupancy_frac": "<="}
+OVERALL = "overall"
+_PATTERN = re.compile(r"^\s*(?:(?P<pool>[^:<>=\s]+)\s*:\s*)?(?P<metric>[a-z_]+)\s*(?P<op><=|>=)\s*(?P<value>\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One service target.
+
+    Attributes:
+        metric: One of :data:`DIRECTIONS`.
+        op: ``">="`` or ``"<="`` (the metric's direction).
+        value: The bound: a fraction in [0, 1], or seconds for ``asa_s``.
+        pool: The pool it applies to, or :data:`OVERALL` for all pools together.
+    """
+
+    metric: str
+    op: str
+    value: float
+    pool: str = OVERALL
+
+    @property
+    def text(self) -> str:
+        """The target as written: ``"offshore:sl_frac>=0.8"``."""
+        head = "" if self.pool == OVERALL else f"{self.pool}:"
+        return f"{head}{self.metric}{self.op}{self.value:g}"
+
+    def met_by(self, bound: float) -> bool:
+        """Whether a (conservative) estimate ``bound`` of the metric meets the target."""
+        return bound >= self.value if self.op == ">=" else bound <= self.value
+
+    def gap(self, estimate: float) -> float:
+        """How far ``estimate`` is on the wrong side of the target (<= 0 when met)."""
+        return self.value - estimate if self.op == ">=" else estimate - self.value
+
+
+def parse_target(text: str, scenario: Scenario) -> Target:
+    """The target written ``[POOL:]METRIC OP VALUE``; ValueError (one line, allowed values) if bad."""
+    match = _PATTERN.match(text)
+    if match is None:
+        raise ValueError(f"--target {text!r}: write [POOL:]METRIC>=VALUE or <=VALUE, e.g. 'sl_frac>=0.8' "
+                         f"or 'offshore:abandon_frac<=0.05'")
+    metric, op, pool = match["metric"], match["op"], match["pool"] or OVERALL
+    if metric not in DIRECTIONS:
+        raise ValueError(f"--target {text!r}: unknown metric {metric!r}{suggest(metric, tuple(DIRECTIONS))}; "
+                         f"allowed: {', '.join(DIRECTIONS)}")
+    if op != DIRECTIONS[metric]:
+        better = "higher" if DIRECTIONS[metric] == ">=" else "lower"
+        raise ValueError(f"--target {text!r}: {metric} is better {better}, so its target is {metric}"
+                         f"{DIRECTIONS[metric]}VALUE")
+    names = tuple(p.name for p in scenario.pools)
+    if pool != OVERALL and pool not in names:
+        raise ValueError(f"--target {text!r}: no pool {pool!r}{suggest(pool, names)}; pools: {', '.join(names)}")
+    return Target(metric, op, _value(text, metric, match["value"]), pool)
+
+
+def _value(text: str, metric: str, raw: str) -> float:
+    """The target's bound, checked: seconds >= 0 for asa_s, else a fraction in (0, 1)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"--target {text!r}: the value must be a number, got {raw!r}") from None
+    if metric == "asa_s":
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"--target {text!r}: asa_s must be a number of seconds > 0, got {raw}")
+    elif not 0.0 < value < 1.0:
+        raise ValueError(f"--target {text!r}: {metric} must be a fraction strictly between 0 and 1, got {raw}")
+    return value
