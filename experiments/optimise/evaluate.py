@@ -5,7 +5,8 @@ Every staffing of a batch is simulated with the same seed and replications, so t
 the same callers and their difference is measured far more precisely than either alone.
 
 A target is judged on the replications' values of its metric (a ratio of sums over the measured
-period, or over each interval of the day across days with ``per_interval``): met when the one-sided
+period, or over each interval of the day across days with ``per_interval``; intervals where the
+pools judged are closed or get no call are not judged): met when the one-sided
 ``confidence`` bound (the lower bound of a ``>=`` target, the upper of a ``<=`` one; Student-t
 over replications) is on the right side of the target.
 """
@@ -120,14 +121,14 @@ def _judge(target: Target, intervals: pd.DataFrame, scenario: Scenario, per_inte
     if per_interval:
         rows = rows.assign(of_day=rows["interval"] % scenario.intervals_per_day)
         keys.append("of_day")
-    sums = rows.groupby(keys, observed=True, as_index=False)[["staffed_s", "busy_s", *COUNT_COLUMNS]].sum()
-    values = add_rates(sums)
+    columns = ["scheduled_n", "staffed_s", "busy_s", *COUNT_COLUMNS]
+    values = add_rates(rows.groupby(keys, observed=True, as_index=False)[columns].sum())
     base = "staffed_s" if target.metric == "occupancy_frac" else "offered_n"
     estimates = []
     groups = values.groupby("of_day") if per_interval else [(WHOLE, values)]
     for interval, part in groups:
-        if (part[base] <= 0).all():
-            continue  # a closed interval or one without calls: nothing to judge
+        if (part[base] <= 0).all() or (part["scheduled_n"] <= 0).all():
+            continue  # closed, or no calls: nothing to judge (calls waiting for the opening count later)
         estimates.append(_estimate(target, int(interval), part[target.metric].to_numpy(dtype=float), confidence))
     return estimates
 

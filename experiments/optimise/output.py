@@ -1,0 +1,59 @@
+"""What an optimisation leaves behind: the optimised scenario, every evaluation, and a summary.
+
+- ``optimised.toml``: the scenario with the staffing found, a valid scenario file runnable as it is;
+- ``evaluations.csv``: one row per (evaluation, target, interval): phase, seed, the varied pools'
+  agents, the estimate, its bound, whether met, the cost and whether the staffing was feasible;
+- ``summary.csv``: per target and interval, on the fresh replications of the re-check: mean,
+  bound and how sure it is that the target is met.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import tomli_w
+
+from experiments.optimise.evaluate import WHOLE, Estimate, Evaluation, Staffing, staffed
+from experiments.optimise.search import Outcome, Problem
+from experiments.running.files import write_bytes, write_csv
+from models.dumping import scenario_to_dict
+
+EVALUATION_COLUMNS = ["evaluation", "phase", "seed", "agents", "target", "interval", "mean", "bound", "met",
+                      "sure_frac", "cost_mean", "feasible"]
+SUMMARY_COLUMNS = ["target", "interval", "mean", "bound", "met", "sure_frac"]
+
+
+def agents_text(staffing: Staffing) -> str:
+    """``"a=12; b=3 3 4 ..."``: each varied pool's agents (one number when flat)."""
+    parts = []
+    for name, agents in staffing.items():
+        flat = len(set(agents)) == 1
+        parts.append(f"{name}={agents[0]}" if flat else f"{name}={' '.join(map(str, agents))}")
+    return "; ".join(parts)
+
+
+def evaluations_table(outcome: Outcome) -> pd.DataFrame:
+    """Every evaluation of the search and the re-checks, one row per estimate."""
+    rows = [[k, phase, seed, agents_text(ev.staffing), *_estimate_row(e), ev.cost_mean, ev.feasible]
+            for k, (phase, seed, ev) in enumerate(outcome.log) for e in ev.estimates]
+    return pd.DataFrame(rows, columns=EVALUATION_COLUMNS)
+
+
+def summary_table(recheck: Evaluation) -> pd.DataFrame:
+    """Each target's estimate on the fresh replications of the (last) re-check."""
+    return pd.DataFrame([_estimate_row(e) for e in recheck.estimates], columns=SUMMARY_COLUMNS)
+
+
+def _estimate_row(e: Estimate) -> list[object]:
+    interval = "whole" if e.interval == WHOLE else str(e.interval)
+    return [e.target.text, interval, e.mean, e.bound, e.met, e.sure_frac]
+
+
+def write_outputs(problem: Problem, outcome: Outcome, out: Path) -> None:
+    """Write optimised.toml, evaluations.csv and summary.csv in ``out`` (each atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    scenario = staffed(problem.scenario, outcome.staffing)
+    write_bytes(tomli_w.dumps(scenario_to_dict(scenario)).encode(), out / "optimised.toml")
+    write_csv(evaluations_table(outcome), out / "evaluations.csv")
+    write_csv(summary_table(outcome.recheck), out / "summary.csv")
