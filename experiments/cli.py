@@ -182,6 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from experiments.report.page import write_report
     from experiments.results.folder import read_results
+    from experiments.results.offers import read_offers
     from experiments.results.runner import run
     from experiments.running.executors import make_executor
     from experiments.study.sweep_file import load_sweep
@@ -194,7 +195,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _warn_about_warmup(sweep.points, settings)
         with make_executor(args.jobs) as executor:
             run(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
-    path = write_report(read_results(folder), args.out)
+    path = write_report(read_results(folder), args.out, offers=read_offers(folder))
     print(f"Report written to {path}")
     return 0
 

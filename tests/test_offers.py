@@ -22,6 +22,7 @@ import pytest
 from scipy import stats
 from test_cli import PREFIX, assert_one_error_line, run_main
 
+from experiments.report.page import write_report
 from experiments.results.folder import read_results
 from experiments.results.offers import offers_table, read_offers
 from experiments.results.runner import run
@@ -301,3 +302,57 @@ def test_other_bad_input_is_one_line_and_writes_nothing(folders, tmp_path, capsy
     line = assert_one_error_line(done)
     assert line == PREFIX + message.format(path=path, results=results)
     assert not (tmp_path / "out").exists() and not (results / "offers.csv").exists()
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def test_report_has_an_offers_section_only_with_offers_csv(priced, folders, tmp_path, capsys):
+    with_offers = tmp_path / "with"
+    shutil.copytree(folders["results"], with_offers)
+    priced.to_csv(with_offers / "offers.csv", index=False)
+    pages = {}
+    for name, results in (("with", with_offers), ("without", folders["results"])):
+        done = run_main(capsys, "report", results, "--out", tmp_path / f"report_{name}")
+        assert done.returncode == 0, done.stderr
+        pages[name] = (tmp_path / f"report_{name}" / "index.html").read_text(encoding="utf-8")
+    section = pages["with"].split('<section id="offers">')[1].split("</section>")[0]
+    assert "<h2>Offers</h2>" in section and '<figure id="fig-offers">' in section
+    headline = [str(sid) for sid in build_headline(read_results(folders["results"]))]
+    shown = priced[priced["scenario_id"].isin(headline)]
+    assert len(shown) == 3  # the headline scenario of the option with the pool, under each contract
+    for row in shown.itertuples():
+        assert f"<td>{row.offer}</td>" in section and f"{row.monthly_cost_mean:,.0f}<br>" in section
+    assert (tmp_path / "report_with" / "offers.png").is_file()
+    assert 'id="offers"' not in pages["without"] and ">Offers</" not in pages["without"]
+    assert not (tmp_path / "report_without" / "offers.png").exists()
+
+
+def build_headline(result) -> list[str]:
+    from experiments.report.page import build_context
+
+    return build_context(result, 0.8, {}).headline["scenario_id"].tolist()
+
+
+def test_write_report_takes_the_offers_table(folders, tmp_path):
+    result = read_results(folders["results"])
+    table = result.offers(load_offers(folders["offers"]))
+    text = write_report(result, tmp_path, offers=table).read_text(encoding="utf-8")
+    assert text.count('<section id="offers">') == 1
+
+
+def test_plot_offers_draws_each_row_and_leaves_its_input_alone(priced):
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
+    from experiments.report.plots import plot_offers
+
+    before = priced.copy()
+    ax = plot_offers(priced, Figure().add_subplot(), currency="EUR")
+    pd.testing.assert_frame_equal(priced, before)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == [f"{offer}\n(offers-base (vendor.agents={n}))" for n in (5, 7) for offer in (AS_SIMULATED, "B", "C")]
+    drawn = [c.get_offsets()[:, 1] for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    np.testing.assert_array_equal(drawn[0], priced["monthly_cost_mean"])
+    np.testing.assert_array_equal(drawn[1], priced["total_with_quality_monthly_mean"])
+    assert ax.get_ylabel() == "cost per 30-day month (EUR)"
