@@ -328,6 +328,16 @@ def test_report_has_an_offers_section_only_with_offers_csv(priced, folders, tmp_
     assert not (tmp_path / "report_without" / "offers.png").exists()
 
 
+def test_report_says_so_when_offers_csv_is_not_from_these_results(priced, folders, tmp_path):
+    # An offers.csv left beside results written again: its costs as simulated are not theirs.
+    stale = priced.copy()
+    stale.loc[stale["offer"] == AS_SIMULATED, "monthly_cost_mean"] *= 1.01
+    text = write_report(read_results(folders["results"]), tmp_path, offers=stale).read_text(encoding="utf-8")
+    section = text.split('<section id="offers">')[1].split("</section>")[0]
+    assert "was made from other results" in section and "<table>" not in section and "<img" not in section
+    assert not (tmp_path / "offers.png").exists()
+
+
 def build_headline(result) -> list[str]:
     from experiments.report.page import build_context
 
@@ -356,3 +366,24 @@ def test_plot_offers_draws_each_row_and_leaves_its_input_alone(priced):
     np.testing.assert_array_equal(drawn[0], priced["monthly_cost_mean"])
     np.testing.assert_array_equal(drawn[1], priced["total_with_quality_monthly_mean"])
     assert ax.get_ylabel() == "cost per 30-day month (EUR)"
+
+
+# ----------------------------------------------------------------------------- the bundled example
+
+
+def test_the_bundled_example_prices_the_bundled_bpo_options_without_calls():
+    from experiments.study.points import expand
+    from models.loading import load_scenario
+    from models.settings import RunSettings
+
+    root = DATA.parents[1] / "experiments"
+    options = [load_scenario(root / "scenarios" / f"{name}.toml") for name in ("local_bpo", "offshore_bpo")]
+    pools = {p.name: p.kind for scenario in options for p in scenario.pools}
+    offers = load_offers(root / "offers" / "example_offers.toml", pools, {"USD"})
+    assert [o.name for o in offers] == ["offshore-tiered", "offshore-anchored", "local-low-rate", "local-strict-sla"]
+    result = run(expand(options, grid={}), RunSettings(reps=2, days=0.5, keep_calls=False),
+                 executor=SerialExecutor(), progress=False)
+    table = result.offers(offers)
+    assert table["offer"].tolist() == [AS_SIMULATED, "local-low-rate", "local-strict-sla",
+                                       AS_SIMULATED, "offshore-tiered", "offshore-anchored"]
+    assert table["monthly_cost_mean"].notna().all()
