@@ -210,6 +210,15 @@ def test_result_offers_is_the_table_and_the_command_prints_it(priced, folders, c
     assert read_offers(copy).equals(pd.read_csv(copy / "offers.csv"))
 
 
+def test_offer_names_must_be_unique_in_python_too(folders):
+    result = read_results(folders["results"])
+    offers = load_offers(folders["offers"])
+    for bad in ([offers[0], offers[0]], [replace(offers[0], name=AS_SIMULATED)]):
+        with pytest.raises(ValueError, match="offer names must be unique and not 'as simulated'"):
+            result.offers(bad)
+    assert result.offers([]).empty
+
+
 def test_offers_that_keep_the_usage_need_no_calls(folders, tmp_path, capsys):
     path = tmp_path / "b.toml"
     path.write_text(OFFERS.split("[[offer]]\nname = \"C\"")[0], encoding="utf-8")

@@ -44,13 +44,16 @@ def offers_table(result: Result, offers: Sequence[Offer], level: float = 0.95) -
 
     Raises:
         ValueError: the result's scenarios are not available (a scenario file changed since the
-            run), or an offer changes what the usage table counts (billing increment, wrap minutes,
-            SLA threshold, billing basis) and the result has no calls table; the message names the
-            offer as ``offer[i].contract``.
+            run); two offers share a name, or one is named ``as simulated``; or an offer changes
+            what the usage table counts (billing increment, wrap minutes, SLA threshold, billing
+            basis) and the result has no calls table (the message names it ``offer[i].contract``).
     """
     if not result.points:
         raise ValueError("the scenarios of these results are not available (a scenario file changed or is gone "
                          "since the run); run it again to price offers")
+    names = [offer.name for offer in offers]
+    if AS_SIMULATED in names or len(set(names)) < len(names):
+        raise ValueError(f"offer names must be unique and not {AS_SIMULATED!r}, got {names}")
     pools = list(dict.fromkeys(offer.pool for offer in offers))
     priced = {(AS_SIMULATED, pool): result for pool in pools}
     for i, offer in enumerate(offers):
