@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_cli import PREFIX, assert_one_error_line, run_main
+from test_cli import PREFIX, assert_one_error_line, edited, run_main
 
 from experiments.report.page import write_report
 from experiments.results.folder import read_results
@@ -73,14 +73,6 @@ billing_increment_s = 30
 wrap_min_per_call = 0.5
 sla = { target_frac = 0.8, threshold_s = 30, credit_frac = 0.005 }
 """
-
-
-def edited(*pairs: tuple[str, str]) -> str:
-    text = OFFERS
-    for old, new in pairs:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +260,7 @@ BAD = {
 def test_bad_offers_file_is_one_line_and_writes_nothing(folders, tmp_path, capsys, case):
     change, message = BAD[case]
     path = tmp_path / "offers.toml"
-    path.write_text(edited(change), encoding="utf-8")
+    path.write_text(edited(change, text=OFFERS), encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     (out / "offers.csv").write_text("an earlier offers.csv\n", encoding="utf-8")
