@@ -1,4 +1,4 @@
-"""The ``bposim`` command line: run, sweep, report, check, erlang."""
+"""The ``bposim`` command line: run, sweep, report, offers, check, erlang."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")
     report.add_argument("--results", type=Path, help="with a sweep file: where its results go (default outputs/<name>)")
     report.add_argument("--jobs", type=_positive_int, help="with a sweep file: worker processes (default: all cores)")
+    offers = sub.add_parser("offers", help="price saved results under other contracts, without simulating again",
+                            description="Price the saved results of a run or sweep under every offer of an offers "
+                                        "file (TOML), beside the contracts as simulated; print the table and write "
+                                        "offers.csv.")
+    offers.add_argument("results", type=Path, help="results folder (from run or sweep --out)")
+    offers.add_argument("offers", type=Path, help="offers file (TOML): [[offer]] tables of name, pool and contract")
+    offers.add_argument("--out", type=Path, help="folder for offers.csv (default: the results folder)")
     check = sub.add_parser("check", help="validate a scenario file without running it")
     check.add_argument("scenario", type=Path)
     calc = sub.add_parser("erlang", help="analytic Erlang C / A / M/M/c/K figures")
@@ -175,6 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from experiments.report.page import write_report
     from experiments.results.folder import read_results
+    from experiments.results.offers import read_offers
     from experiments.results.runner import run
     from experiments.running.executors import make_executor
     from experiments.study.sweep_file import load_sweep
@@ -187,8 +195,32 @@ def cmd_report(args: argparse.Namespace) -> int:
         _warn_about_warmup(sweep.points, settings)
         with make_executor(args.jobs) as executor:
             run(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
-    path = write_report(read_results(folder), args.out)
+    path = write_report(read_results(folder), args.out, offers=read_offers(folder))
     print(f"Report written to {path}")
+    return 0
+
+
+def cmd_offers(args: argparse.Namespace) -> int:
+    from experiments.results.folder import read_results
+    from experiments.results.offers import OFFERS_CSV, offers_table
+    from experiments.results.text import format_offers
+    from experiments.running.files import write_csv
+    from models.offers import load_offers
+
+    result = read_results(args.results)
+    if not result.points:
+        raise UsageError(f"{args.results}: the scenarios of these results are not available (a scenario file "
+                         "changed or is gone since the run); run it again to price offers")
+    pools = {p.name: p.kind for point in result.points for p in point.scenario.pools}
+    offers = load_offers(args.offers, pools, {p.scenario.currency for p in result.points})
+    try:
+        table = offers_table(result, offers)
+    except ValueError as exc:
+        raise UsageError(f"{args.offers}: {exc}") from None
+    out = args.out if args.out is not None else args.results
+    write_csv(table, out / OFFERS_CSV)
+    print(format_offers(result, table, args.offers.name))
+    print(f"\nOffers written to {out / OFFERS_CSV}")
     return 0
 
 
@@ -226,7 +258,8 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "report": cmd_report, "check": cmd_check, "erlang": cmd_erlang}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "report": cmd_report, "offers": cmd_offers, "check": cmd_check,
+            "erlang": cmd_erlang}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -180,6 +180,13 @@ def _read_open_days(t: Table) -> tuple[int, ...]:
     return tuple(sorted(set(value)))
 
 
+def read_contract(raw: Any, source: str, path: str) -> Contract:
+    """A contract table read exactly as a pool's ``contract`` in a scenario file (e.g. an offer's):
+    ``raw`` the parsed TOML table, ``source`` the file and ``path`` the table's field path in
+    messages (``offer[1].contract``). Raises :class:`ScenarioError` on any bad key or value."""
+    return _read_contract(Table(raw, source, path))
+
+
 def _read_contract(t: Table) -> Contract:
     tiers = tuple(_read_tier(Table(item, t.source, f"{t.sub('tiers')}[{i}]"))
                   for i, item in enumerate(t.take_list("tiers", [])))

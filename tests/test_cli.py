@@ -41,8 +41,8 @@ def bposim_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "experiments.cli"]
 
 
-def edited(*pairs: tuple[str, str]) -> str:
-    text = BASE_TEXT
+def edited(*pairs: tuple[str, str], text: str = BASE_TEXT) -> str:
+    """``text`` (default: baseline.toml's) with each (old, new) replaced; each old must occur once."""
     for old, new in pairs:
         assert text.count(old) == 1, old
         text = text.replace(old, new)

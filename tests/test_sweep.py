@@ -360,3 +360,18 @@ def test_cli_run_no_calls_writes_no_calls_table(tmp_path, capsys):
     capsys.readouterr()
     assert code == 0
     assert not (tmp_path / "calls.parquet").exists() and (tmp_path / "runs.parquet").exists()
+
+
+def test_results_read_back_list_their_points_in_run_order(tmp_path, baseline):
+    # meta.json keeps the scenarios sorted by id ("...=39" before "...=40"); the Result read back
+    # must list its points as run, in the order of its tables, or reprice prices the calls of one
+    # point under another's scenario and labels them with the other's ids.
+    from experiments.results.folder import read_results
+
+    points = expand(baseline, grid={"pools.inhouse.agents": [40, 39]})
+    result = run(points, RunSettings(reps=1, days=0.25), executor=SerialExecutor(), out=tmp_path, progress=False)
+    back = read_results(tmp_path)
+    assert [p.scenario_id for p in back.points] == result.scenario_ids == [p.scenario_id for p in points]
+    same = back.reprice(offshore={"contract": baseline.pool("offshore").contract})
+    np.testing.assert_allclose(same.runs["labour_cost"], result.runs["labour_cost"], rtol=1e-12)
+    assert same.runs["labour_cost"].iloc[0] > same.runs["labour_cost"].iloc[1]  # 40 agents cost more than 39

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -39,6 +40,7 @@ from experiments.report.analysis import (
 )
 from experiments.results.result import Result
 from experiments.running.files import write_bytes
+from models.offers import AS_SIMULATED
 
 DEFAULT_SL_TARGET = 0.80
 
@@ -234,9 +236,45 @@ def _figures_section(ctx: Context, out_dir: Path) -> html.Section:
     return html.Section("figures", "Figures", tuple(figures))
 
 
+def _offers_match(ctx: Context, offers: pd.DataFrame) -> bool:
+    """Whether ``offers`` was made from these results: each of its scenarios is one of theirs, with
+    their mean monthly cost as simulated (an offers.csv left beside results written again is not)."""
+    mean = ctx.wide.set_index(ctx.wide["scenario_id"].astype(str))["monthly_cost"]
+    ids = offers["scenario_id"].astype(str)
+    base = offers[offers["offer"] == AS_SIMULATED]
+    if not ids.isin(mean.index).all() or base.empty:
+        return False
+    ours = mean.loc[base["scenario_id"].astype(str)].to_numpy(float)
+    return bool(np.allclose(base["monthly_cost_mean"].to_numpy(float), ours, rtol=1e-9, atol=0.0))
+
+
+def _offers_section(ctx: Context, offers: pd.DataFrame | None, out_dir: Path) -> list[html.Section]:
+    """The offers section (none without offers): the rows of each option's headline scenario (all
+    rows if none is one of them) and their figure, written as ``out_dir/offers.png``; only a note if
+    the offers were made from other results."""
+    if offers is None or offers.empty:
+        return []
+    if not _offers_match(ctx, offers):
+        return [html.Section("offers", "Offers", (html.Note(
+            "The offers table given (offers.csv) was made from other results: its scenarios or their costs as "
+            "simulated are not these. Run bposim offers on these results again."),))]
+    rows = offers[offers["scenario_id"].astype(str).isin(ctx.headline["scenario_id"].astype(str))]
+    rows = rows if not rows.empty else offers
+    spec = FigureSpec("offers", "Monthly cost under each offer",
+                      "Compare each offer with the contracts as simulated of the same scenario: all are priced on "
+                      "the very same calls, so their difference is one of price, not of luck; the error bars show "
+                      "how the month's cost varies between replications, not how sure the difference is.",
+                      lambda ax: plots.plot_offers(rows, ax, currency=ctx.currency, colors=ctx.colors))
+    png = render(spec)
+    write_bytes(png, out_dir / f"{spec.name}.png")
+    figure = html.Figure(anchor=f"fig-{spec.name}", src=html.png_data_uri(png), alt=spec.title, title=spec.title,
+                         caption=spec.caption)
+    return [sections.offers_section(ctx, rows, figure)]
+
+
 def write_report(result: Result, out_dir: Path, *, title: str | None = None,
                  question: str | None = None, sl_target: float = DEFAULT_SL_TARGET,
-                 at: Mapping[str, float] | None = None) -> Path:
+                 at: Mapping[str, float] | None = None, offers: pd.DataFrame | None = None) -> Path:
     """Write ``out_dir/index.html`` and one PNG per figure; return the HTML path.
 
     Args:
@@ -248,12 +286,15 @@ def write_report(result: Result, out_dir: Path, *, title: str | None = None,
         sl_target: service-level target (fraction) used to pick each option's headline scenario.
         at: values of swept demand parameters for the headline and staffing figures (default: the
             middle of each sweep).
+        offers: the offers table of ``bposim offers`` (offers.csv, ``Result.offers``): adds an
+            "Offers" section at each option's headline scenario.
     """
     out_dir = Path(out_dir)
     ctx = build_context(result, sl_target, dict(at or {}))
     title = title or ctx.result.meta.get("title") or "bposim experiment report"
     body = [sections.question_section(ctx, question), sections.headline_section(ctx), _figures_section(ctx, out_dir),
-            sections.break_even_section(ctx), sections.all_scenarios_section(ctx), sections.scenarios_section(ctx),
+            sections.break_even_section(ctx), sections.all_scenarios_section(ctx),
+            *_offers_section(ctx, offers, out_dir), sections.scenarios_section(ctx),
             sections.method_section(ctx), sections.versions_section(ctx)]
     path = out_dir / "index.html"
     options = ", ".join(ctx.wide["option"].astype(str).unique())

@@ -339,3 +339,33 @@ def plot_cost_breakdown(summary: pd.DataFrame, ax: Axes | None = None, *, curren
     _format_y(ax, info)
     return _finish(ax, "What each option costs the client per month", "option", _axis_label(info, currency))
 
+
+
+# ----------------------------------------------------------------------------- offers
+
+
+def plot_offers(offers: pd.DataFrame, ax: Axes | None = None, *, currency: str = "",
+                colors: Mapping[str, str] | None = None) -> Axes:
+    """Per row of an offers table (experiments/results/offers.py): the mean monthly cost (circle) and,
+    beside it, the total with the cost of poor service (square), each with its 95% CI as an error
+    bar; one colour per option. The axis does not start at 0: it shows the differences between offers."""
+    ax = _axes(ax)
+    xs = np.arange(len(offers), dtype=float)
+    colors = colors or option_colors(offers["option"].astype(str).tolist())
+    point_colors = [colors.get(str(option), "C0") for option in offers["option"]]
+    for shift, stem, marker, label in ((-0.15, "monthly_cost", "o", "labour, invoices and overheads"),
+                                       (0.15, "total_with_quality_monthly", "s", "with the cost of poor service")):
+        mean = offers[f"{stem}_mean"].to_numpy(float)
+        errors = np.abs(offers[[f"{stem}_ci_low", f"{stem}_ci_high"]].to_numpy(float).T - mean)
+        ax.errorbar(xs + shift, mean, yerr=np.nan_to_num(errors), fmt="none", ecolor="black", capsize=4)
+        ax.scatter(xs + shift, mean, marker=marker, s=46, color=point_colors, edgecolor="black", zorder=3)
+        ax.scatter([], [], marker=marker, s=46, color="0.75", edgecolor="black", label=label)  # legend: any colour
+    several = offers["scenario_id"].nunique() > 1
+    labels = scenario_labels(offers)
+    ax.set_xticks(xs, [f"{row.offer}\n({labels[str(row.scenario_id)]})" if several else str(row.offer)
+                       for row in offers.itertuples()], fontsize="small")
+    ax.set_xlim(-0.6, len(offers) - 0.4)
+    info = _metric("monthly_total_with_quality_cost")
+    _format_y(ax, info)
+    return _finish(ax, "Each offer priced on the same simulated calls (mean and 95% CI)", "offer",
+                   _axis_label(Metric("cost per 30-day month", "", money=True), currency))

@@ -19,6 +19,7 @@ from experiments.report.analysis import (
     break_even_points,
     efficient_frontier,
     invoice_summary,
+    scenario_labels,
     scenario_rows,
     short_name,
     value_text,
@@ -171,6 +172,38 @@ def all_scenarios_section(ctx: Context) -> Section:
             "cheaper and better served) have a green edge.")
     return Section("all-scenarios", "Every scenario tried",
                    (Note(note), Table.of(headers, rows, numeric=numeric, row_classes=classes)))
+
+
+#: (column, label, format spec) of the offers table after its confidence-interval columns
+OFFER_MONEY = [("monthly_cost_p95", "monthly cost p95", ",.0f"), ("invoice_monthly_mean", "BPO invoice / month", ",.0f"),
+               ("credit_monthly_mean", "SLA credits / month", ",.0f"),
+               ("cost_per_resolved_mean", "cost per resolved contact", ",.2f")]
+
+
+def offers_section(ctx: Context, offers: pd.DataFrame, figure: Block | None) -> Section:
+    """Each offer of ``bposim offers`` (the rows of offers.csv to show) beside the contracts as
+    simulated: monthly cost with its interval, its 95th percentile, the pool's invoice and credits,
+    cost per resolved contact and the total with the cost of poor service; the cheapest total per
+    scenario and pool marked (row class ``good``)."""
+    labels = scenario_labels(offers)
+    best = offers.groupby(["scenario_id", "pool"], sort=False)["total_with_quality_monthly_mean"].transform("min")
+    records = offers.assign(best=offers["total_with_quality_monthly_mean"] == best).to_dict("records")
+    rows = [[labels[str(r["scenario_id"])], r["pool"], r["offer"], r["contract"],
+             with_ci(r["monthly_cost_mean"], r["monthly_cost_ci_low"], r["monthly_cost_ci_high"], ",.0f"),
+             *(number(r[column], spec) for column, _, spec in OFFER_MONEY),
+             with_ci(r["total_with_quality_monthly_mean"], r["total_with_quality_monthly_ci_low"],
+                     r["total_with_quality_monthly_ci_high"], ",.0f")] for r in records]
+    headers = ["scenario", "pool", "offer", "contract", _money(ctx, "monthly cost"),
+               *(_money(ctx, label) for _, label, _ in OFFER_MONEY), _money(ctx, "total cost with poor service / month")]
+    reps = ", ".join(str(n) for n in dict.fromkeys(offers["reps_n"]))
+    note = ("Other contracts for a BPO pool (bposim offers, offers.csv), priced on the same simulated calls as "
+            "the contracts as simulated: the same service, another bill. Mean over replications, its 95% "
+            f"confidence interval below in brackets; p95 is the 95th percentile of the monthly cost over the {reps} "
+            "replication(s) (linear interpolation: rough with few replications). Credits are <= 0. The lowest "
+            "total with the cost of poor service per scenario and pool has a green edge.")
+    table = Table.of(headers, rows, numeric=range(4, len(headers)),
+                     row_classes=["good" if r["best"] else "" for r in records])
+    return Section("offers", "Offers", (Note(note), table, *((figure,) if figure is not None else ())))
 
 
 def _scenario_part(point: Any, config: str) -> list[Block]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from experiments.errors import OutputError
 from experiments.results.result import Result
-from experiments.results.tables import TABLES
+from experiments.results.tables import TABLES, points_info
 from experiments.running.files import write_csv, write_json, write_parquet
 from experiments.study.points import SweepPoint, expand
 from models.fields import ScenarioError
@@ -56,9 +56,17 @@ def read_results(folder: Path) -> Result:
         raise OutputError(f"{folder}: cannot read the results ({exc})") from None
     if "scenario_id" not in tables["runs"].columns:
         raise OutputError(f"{folder}: written by an older bposim (no scenario ids); run it again")
-    return Result(points_from_meta(meta), settings, tables.get("calls"), tables["intervals"], tables["usage"],
+    return Result(_in_table_order(points_from_meta(meta), tables["runs"]), settings, tables.get("calls"),
+                  tables["intervals"], tables["usage"],
                   tables["contacts"],
                   tables["invoices"], tables["pool_runs"], tables["runs"], meta)
+
+
+def _in_table_order(points: list[SweepPoint], runs: pd.DataFrame) -> list[SweepPoint]:
+    """``points`` in the order of the tables' points (meta.json keeps them sorted by id, not as run),
+    so that point i of the Result is the i-th point of its tables, as for a Result made by run()."""
+    order = {sid: i for i, sid in enumerate(points_info(runs)["scenario_id"].astype(str))}
+    return sorted(points, key=lambda point: order.get(point.scenario_id, len(order)))
 
 
 def points_from_meta(meta: dict[str, Any]) -> list[SweepPoint]:

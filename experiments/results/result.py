@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.results.offers import offers_table
 from experiments.results.pricing import billing_rules, priced_tables, reprice_pools, without_money
 from experiments.results.statistics import confidence_interval, summarize
 from experiments.results.tables import (
@@ -29,6 +30,7 @@ from experiments.results.tables import (
 )
 from experiments.study.points import SweepPoint, param_paths
 from models.fields import suggest
+from models.offers import Offer
 from models.settings import RunSettings
 from sim.usage import usage_from_calls
 
@@ -155,6 +157,11 @@ class Result:
             points.append(SweepPoint(point.scenario_id, point.option, reprice_pools(point.scenario, **changes),
                                      point.params, point.study))
         return self._priced_as(points)
+
+    def offers(self, offers: Sequence[Offer], level: float = 0.95) -> pd.DataFrame:
+        """This result priced under each offer and as simulated: the ``offers.csv`` table
+        (:func:`experiments.results.offers.offers_table`, columns in docs/results.md)."""
+        return offers_table(self, offers, level)
 
     def _priced_as(self, points: list[SweepPoint]) -> Result:
         """This result's simulated tables priced under ``points``' scenarios (same ids, same order)."""

@@ -111,6 +111,37 @@ def format_scenarios(result: Result, name: str = "") -> str:
     return "\n".join([head, "", *_lines(rows)])
 
 
+#: (column, label, format spec) of the printed offers table; money per 30-day month
+OFFERS_PRINTED = [("invoice_monthly_mean", "invoice/month", ",.0f"), ("credit_monthly_mean", "credits/month", ",.0f"),
+                  ("cost_per_resolved_mean", "cost/resolved", ".3f")]
+
+
+def format_offers(result: Result, offers: pd.DataFrame, name: str) -> str:
+    """The offers table (experiments/results/offers.py): one row per offer, scenario and pool with
+    monthly cost ± 95% half-width, its 95th percentile over replications, the pool's invoice and
+    credits, cost per resolved contact and the total with the cost of poor service."""
+    several = offers["scenario_id"].nunique() > 1
+    varying = [p for p in result.param_columns if p in offers and offers[p].nunique(dropna=False) > 1]
+    columns = shared_columns(offers, varying, lambda path: ".".join(path.split(".")[-2:]))
+    what = name if several else f"{name} on {offers['scenario_id'].iat[0]}"
+    head = _head(result, f"{what}: {offers['offer'].nunique() - 1} offer(s) and the contracts as simulated, ",
+                 "money per 30-day month; ")
+    ids = [c for c in ("option", "study") if offers[c].astype(str).nunique() > 1]
+    scenario = ids if several and (ids or columns) else ["scenario_id"] if several else []
+    rows = [["offer", *scenario, *(label for label, _ in columns), "pool", "cost/month", "p95/month",
+             *(label for _, label, _ in OFFERS_PRINTED), "with quality/month"]]
+    for row in offers.to_dict("records"):
+        rows.append([str(row["offer"]), *(str(row[c]) for c in scenario),
+                     *(_param_cell(row, paths) for _, paths in columns), str(row["pool"]),
+                     plus_minus(row["monthly_cost_mean"], row["monthly_cost_ci_low"], row["monthly_cost_ci_high"],
+                                ",.0f"),
+                     number(row["monthly_cost_p95"], ",.0f"),
+                     *(number(row[column], spec) for column, _, spec in OFFERS_PRINTED),
+                     plus_minus(row["total_with_quality_monthly_mean"], row["total_with_quality_monthly_ci_low"],
+                                row["total_with_quality_monthly_ci_high"], ",.0f")])
+    return "\n".join([head, "", *_lines(rows)])
+
+
 def _param_cell(row: dict[str, Any], paths: list[str]) -> str:
     values = [row[p] for p in paths if row.get(p) is not None and not (isinstance(row[p], float) and math.isnan(row[p]))]
     if not values:
