@@ -244,8 +244,9 @@ BAD = {
                   "offer[1].price: unknown key; allowed keys: contract, name, pool"),
     "contract_key": (("per_minute = 0.42", "per_minut = 0.42"),
                      "offer[1].contract.per_minut: unknown key (did you mean 'per_minute'?); allowed keys: "
-                     "billing_basis, billing_increment_s, included_min, min_monthly, monthly_fee, per_minute, sla, "
-                     "tiers, wrap_min_per_call"),
+                     "billing_basis, billing_increment_s, escalation_per_year_frac, included_min, min_monthly, "
+                     "monthly_fee, per_call, per_hour, per_minute, per_resolved, sla, sla_bonus_cap_frac, "
+                     "sla_cap_frac, tiers, tiers_mode, wrap_min_per_call"),
     "contract_value": (("per_minute = 0.42", "per_minute = -1"),
                        "offer[1].contract.per_minute: must be >= 0 and <= 10000, got -1"),
     "contract_tiers": (("{ per_minute = 0.35 }]", "{ up_to_min = 50000, per_minute = 0.35 }]"),
