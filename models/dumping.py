@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from models.budget import BudgetCalendar
 from models.contracts import SLA, Contract, SLATerm, Tier
 from models.demand import CallType
 from models.distributions import DISTRIBUTIONS, Distribution
@@ -39,6 +40,8 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     table["quality"] = _quality(scenario.quality)
     table["demand"] = [_call_type(ct) for ct in scenario.demand]
     table["pools"] = [_pool(p) for p in scenario.pools]
+    if scenario.calendar is not None:
+        table["calendar"] = {f.name: _listed(getattr(scenario.calendar, f.name)) for f in fields(BudgetCalendar)}
     whole: dict[str, Any] = _whole_numbers(table)
     return whole
 
@@ -54,13 +57,18 @@ def _whole_numbers(value: Any) -> Any:
     return value
 
 
+def _listed(value: Any) -> Any:
+    """A tuple as a list (TOML arrays), anything else as it is."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 def dist_to_dict(dist: Distribution) -> dict[str, Any]:
     """``{"dist": name, <parameters>}`` of a distribution."""
     name = _DIST_NAMES[type(dist)]
     out: dict[str, Any] = {"dist": name}
     for key, attribute in DISTRIBUTIONS[name][1].items():
         value = getattr(dist, attribute)
-        out[key] = list(value) if isinstance(value, tuple) else value
+        out[key] = _listed(value)
     return out
 
 

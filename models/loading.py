@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from models.budget import BudgetCalendar, calendar_problems
 from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, Tier, validate_contract
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
@@ -72,9 +73,26 @@ def scenario_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | 
         pools=pools,
         quality=quality,
         source=source,
+        calendar=_read_calendar(top.take_table("calendar", None)),
     )
     top.done()
     return scenario
+
+
+def _read_calendar(t: Table | None) -> BudgetCalendar | None:
+    """The optional ``[calendar]`` table (models/budget.py): types checked here, ranges by the model."""
+    if t is None:
+        return None
+    listed = t.take_list("monthly_factors", [1.0] * 12)
+    path = t.sub("monthly_factors")
+    start = t.take_int("start_month", 1, low=-10**9)
+    factors = tuple(check_number(v, f"{path}[{i}]", t.source) for i, v in enumerate(listed))
+    growth = t.take_float("growth_per_year_frac", 0.0)
+    cv = t.take_float("forecast_cv", 0.0)
+    t.done()
+    for field, message in calendar_problems(start, factors, growth, cv):
+        raise t.error(field, message)
+    return BudgetCalendar(start, factors, growth, cv)
 
 
 def _items(top: Table, key: str) -> list[Table]:

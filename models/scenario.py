@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
+from models.budget import BudgetCalendar
 from models.demand import CallType, interval_count
 from models.pools import Pool
 from models.quality import QualityCosts
@@ -27,6 +28,8 @@ class Scenario:
         lines: maximum calls in the system (waiting + in service); ``None`` for unlimited.
         quality: the client's costs of poor service (a call type may have its own).
         source: the file it was loaded from (for messages), "" if built in code.
+        calendar: seasons, growth and forecast error over the months of a budget (``[calendar]``,
+            used by ``bposim budget`` only; ``None``: flat months, no growth, no forecast error).
 
     Its TOML table, when one is needed (sweeps), is derived from it: ``models.dumping``.
     """
@@ -40,6 +43,7 @@ class Scenario:
     lines: int | None = None
     quality: QualityCosts = QualityCosts()
     source: str = ""
+    calendar: BudgetCalendar | None = None
 
     @property
     def interval_s(self) -> float:

@@ -706,10 +706,10 @@ BAD = [
     # --- unknown keys and names
     case("unknown_top_key", ((TOP_END, "servce_level_s = 20\n"),),
          "{path}: servce_level_s: unknown key (did you mean 'service_level_s'?); allowed keys: "
-         "currency, demand, interval_min, lines, name, pools, quality, service_level_s"),
+         "calendar, currency, demand, interval_min, lines, name, pools, quality, service_level_s"),
     case("unknown_top_key_no_hint", ((TOP_END, TOP_END + "author = \"me\"\n"),),
          "{path}: author: unknown key; allowed keys: "
-         "currency, demand, interval_min, lines, name, pools, quality, service_level_s"),
+         "calendar, currency, demand, interval_min, lines, name, pools, quality, service_level_s"),
     case("unknown_demand_key", (("overflow_after_s = 30", "overflow_after = 30"),),
          "{path}: demand[0].overflow_after: unknown key (did you mean 'overflow_after_s'?); allowed keys: "
          "acw, calls_per_h, daily_cv, handle, name, overflow_after_s, patience, quality, redial, route, split, "
