@@ -1,4 +1,4 @@
-"""The ``bposim`` command line: run, sweep, report, offers, check, erlang."""
+"""The ``bposim`` command line: run, sweep, budget, report, offers, check, erlang."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from experiments.budget.plan import MAX_MONTHS, SAMPLE_CHOICES
 from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
 
 if TYPE_CHECKING:
+    from experiments.running.executors import Executor
     from models.settings import RunSettings
 
 # The commands import what they need when they run: `bposim check` or `--help` need not load
@@ -43,6 +46,13 @@ def _whole(minimum: int) -> Callable[[str], int]:
 _positive_int, _seed = _whole(1), _whole(0)
 
 
+def _months(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_MONTHS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_MONTHS}, got {value}")
+    return value
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -51,6 +61,39 @@ def _number(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
+
+
+def _add_executor(parser: argparse.ArgumentParser) -> None:
+    """Where tasks run: ``--jobs N``, ``--scheduler ADDRESS`` or ``--dask-local``, and ``--dask-timeout``."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive_int, help="local worker processes (default: all cores; 1 = in-process)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://host:8786)")
+    where.add_argument("--dask-local", action="store_true", help="run on a local Dask cluster (2 worker processes)")
+    parser.add_argument("--dask-timeout", type=_number, default=60.0, metavar="S",
+                        help="with Dask: give up if no worker has joined after S seconds (default 60)")
+
+
+def _executor(args: argparse.Namespace, tasks: int | None = None) -> Executor:
+    """The executor the options of :func:`_add_executor` ask for."""
+    from experiments.running.executors import make_executor
+
+    return make_executor(args.jobs, args.scheduler, args.dask_local, tasks=tasks, dask_timeout_s=args.dask_timeout)
+
+
+def _add_budget(sub: argparse._SubParsersAction[_Parser]) -> None:
+    budget = sub.add_parser("budget", help="the monthly bill over a contract term: median, P95, fan chart",
+                            description="Price a scenario month by month over a term of calendar months (its "
+                                        "[calendar] table: seasons, growth, forecast error; contract escalation), "
+                                        "each month simulated on a sample of days and scaled to the month.")
+    budget.add_argument("scenario", type=Path)
+    budget.add_argument("--months", type=_months, default=12, help="budget months (default 12, at most 120)")
+    budget.add_argument("--reps", type=_positive_int, default=20, help="replications (default 20)")
+    budget.add_argument("--days-per-month", choices=SAMPLE_CHOICES, default="7",
+                        help="days simulated per month after a 3-day warm-up (default 7, one of each weekday; "
+                             "full = the calendar month's days)")
+    budget.add_argument("--seed", type=_seed, default=12345, help="root seed (default 12345)")
+    _add_executor(budget)
+    budget.add_argument("--out", type=Path, help="folder for budget_months.parquet, budget.csv, fan.png, meta.json")
 
 
 def _add_sweep(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -62,12 +105,7 @@ def _add_sweep(sub: argparse._SubParsersAction[_Parser]) -> None:
     sweep.add_argument("--seed", type=_seed, help="root seed (default: the file's, else 12345)")
     sweep.add_argument("--days", type=_number, help="horizon in days (default: the file's, else 7)")
     sweep.add_argument("--warmup-h", type=_number, help="warm-up hours not counted (default: the file's, else 0)")
-    where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=_positive_int, help="local worker processes (default: all cores; 1 = in-process)")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://host:8786)")
-    where.add_argument("--dask-local", action="store_true", help="run on a local Dask cluster (2 worker processes)")
-    sweep.add_argument("--dask-timeout", type=_number, default=60.0, metavar="S",
-                       help="with Dask: give up if no worker has joined after S seconds (default 60)")
+    _add_executor(sweep)
     sweep.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
     sweep.add_argument("--out", type=Path, required=True, help="folder for task files and result tables")
 
@@ -85,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-calls", action="store_true", help="do not keep the per-call table")
     run.add_argument("--out", type=Path, help="folder for the result tables")
     _add_sweep(sub)
+    _add_budget(sub)
     report = sub.add_parser("report", help="write the plotted HTML report of a results folder or a sweep file")
     report.add_argument("source", type=Path, help="results folder (from sweep or run --out), or a sweep file to run first")
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")
@@ -160,14 +199,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from experiments.results.runner import run
     from experiments.results.text import format_scenarios
-    from experiments.running.executors import make_executor
     from experiments.study.sweep_file import load_sweep
 
     sweep = load_sweep(args.sweep)
     settings = _settings_or_usage_error(lambda: sweep.settings(
         reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
         keep_calls=False if args.no_calls else None), sweep.points)
-    with make_executor(args.jobs, args.scheduler, args.dask_local, dask_timeout_s=args.dask_timeout) as executor:
+    with _executor(args) as executor:
         _warn_about_warmup(sweep.points, settings)  # once the executor stands: an error there stays one line
         result = run(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
     tasks = result.meta["tasks"]
@@ -176,6 +214,34 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(format_scenarios(result, sweep.name))
     print(f"\n{tasks['computed']} task(s) computed on {tasks['executor']}, {tasks['loaded']} loaded; "
           f"tables written to {args.out}/")
+    return 0
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    from experiments.budget.output import budget_meta, calendar_line, format_budget, write_budget
+    from experiments.budget.run import run_budget
+    from experiments.budget.tables import budget_table
+    from experiments.running.files import ensure_writable
+    from models.loading import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.out is not None:
+        ensure_writable(args.out)  # before simulating: a bad folder costs nothing
+    print(calendar_line(scenario))
+    start = time.perf_counter()
+    with _executor(args, tasks=args.reps * args.months) as executor:
+        rows = run_budget(scenario, args.months, args.reps, args.days_per_month, args.seed, executor)
+        where = executor.description
+    table = budget_table(rows, scenario)
+    seconds = time.perf_counter() - start
+    print(format_budget(table, scenario.currency))
+    print(f"\n{args.reps * args.months} month(s) simulated ({args.days_per_month} days each after a warm-up) on "
+          f"{where} in {seconds:.0f} s")
+    if args.out is not None:
+        settings = {"months": args.months, "reps": args.reps, "days_per_month": args.days_per_month,
+                    "seed": args.seed, "seconds": round(seconds, 1)}
+        write_budget(args.out, rows, table, scenario, budget_meta(scenario, settings, where))
+        print(f"Budget written to {args.out}/ (budget_months.parquet, budget.csv, fan.png, meta.json)")
     return 0
 
 
@@ -258,7 +324,8 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "report": cmd_report, "offers": cmd_offers, "check": cmd_check,
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "report": cmd_report, "offers": cmd_offers,
+            "check": cmd_check,
             "erlang": cmd_erlang}
 
 

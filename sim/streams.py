@@ -21,6 +21,7 @@ RESOLUTION = 4       # uniform per first contact: resolved on first contact?
 DAILY = 5            # daily busyness factors
 REPEATS = 6          # everything drawn for repeat calls (delay, handle, patience, split, resolution)
 REDIALS = 7          # retrials: per call type, decision uniform (0), delay (1) and new patience (2)
+BUDGET = 8           # bposim budget: the forecast error of each month's volume, key = budget month
 
 
 def name_key(name: str) -> int:

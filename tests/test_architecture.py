@@ -19,6 +19,7 @@ FORBIDDEN = {
     "experiments.study": ("experiments.running", "experiments.results", "experiments.report", "matplotlib"),
     "experiments.running": ("experiments.results", "experiments.report", "matplotlib"),
     "experiments.results": ("experiments.report", "matplotlib"),
+    "experiments.budget": ("experiments.report",),
 }
 
 

@@ -24,6 +24,11 @@ def _version(name: str) -> str:
         return "unknown"
 
 
+def versions() -> dict[str, str]:
+    """The versions of bposim, its main libraries and Python."""
+    return {name: _version(name) for name in PACKAGES} | {"python": platform.python_version()}
+
+
 def git_commit() -> str:
     """The commit of the bposim checkout, or 'unknown' outside one."""
     try:
@@ -44,7 +49,7 @@ def build_meta(points: Sequence[SweepPoint], settings: RunSettings, name: str = 
         "scenarios": {p.scenario_id: {"option": p.option, "study": p.study, "params": p.params,
                                       "hash": p.scenario.digest(), "source": p.scenario.source,
                                       "currency": p.scenario.currency} for p in points},
-        "versions": {name: _version(name) for name in PACKAGES} | {"python": platform.python_version()},
+        "versions": versions(),
         "git_commit": git_commit(),
     }
     if counts is not None:
