@@ -8,7 +8,10 @@ from the front (:meth:`CallStore.drop_front`), so memory stays flat however long
 
 from __future__ import annotations
 
+import time
 from array import array
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +27,29 @@ COLUMNS = {
     "contact": ("q", np.int64), "attempt": ("h", np.int16), "redialed": ("b", np.int8),
     "talk": ("d", np.float64),
 }
+
+
+#: how long a column is waited for while another thread still holds a numpy view of it (s)
+VIEW_WAIT_S = 5.0
+
+
+def resized(change: Callable[..., None], *args: Any) -> None:
+    """``change(*args)``, an in-place resize of a column (append, extend, delete), retried while a
+    numpy view of the column is still alive (BufferError) for at most :data:`VIEW_WAIT_S` seconds.
+
+    This thread drops its views before resizing, but another thread may hold one for a moment: a
+    sampling profiler (Dask workers run one) walks this thread's frames, and a frame it holds keeps
+    the locals of a function that has returned (a dict of views) alive until it lets go.
+    """
+    deadline = time.monotonic() + VIEW_WAIT_S
+    while True:
+        try:
+            change(*args)
+            return
+        except BufferError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)  # lets the other thread run and drop the frames it holds
 
 
 class CallStore:
@@ -80,7 +106,7 @@ class CallStore:
                   "pool": np.full(n, -1), "last_pool": np.full(n, -1), "start": nan, "offer": nan,
                   "contact": ids, "attempt": np.ones(n), "redialed": np.zeros(n), "talk": calls.talk_s}
         for name, (_, dtype) in COLUMNS.items():
-            getattr(self, name).frombytes(np.asarray(values[name]).astype(dtype).tobytes())
+            resized(getattr(self, name).frombytes, np.asarray(values[name]).astype(dtype).tobytes())
 
     def append_repeat(self, arrival: float, ctype: int, base: float, deadline: float,
                       u_split: float, u_res: float, talk: float) -> int:
@@ -96,7 +122,11 @@ class CallStore:
                             ("outcome", WAITING), ("pool", -1), ("last_pool", -1), ("start", np.nan),
                             ("offer", np.nan), ("contact", contact), ("attempt", attempt), ("redialed", 0),
                             ("talk", talk)):
-            getattr(self, name).append(value)
+            column = getattr(self, name)
+            try:
+                column.append(value)
+            except BufferError:  # a view held by another thread for a moment (see resized); rare
+                resized(column.append, value)
         return len(self.arrival) - 1
 
     def views(self, stop: int, end_s: float, factor: list[float]) -> dict[str, np.ndarray]:
@@ -128,5 +158,5 @@ class CallStore:
     def drop_front(self, n: int) -> None:
         """Forget rows [0, n) (settled calls already summarised); later rows move to the front."""
         for name in COLUMNS:
-            del getattr(self, name)[:n]
+            resized(getattr(self, name).__delitem__, slice(0, n))
         self.first_id += n
