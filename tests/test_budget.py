@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from builders import pool, scenario
 
-from experiments.budget.month import overhead_cost, tier_of
+from experiments.budget.month import overhead_cost
 from experiments.budget.plan import (
     MONTH_STRIDE,
     PRICE_FIELDS,
@@ -33,7 +33,7 @@ from experiments.budget.tables import budget_table
 from experiments.cli import main
 from experiments.running.executors import SerialExecutor
 from models.budget import BudgetCalendar
-from models.contracts import SLA, Contract, Tier
+from models.contracts import SLA, Contract, SLATerm, Tier
 from models.invoicing import invoice
 from models.quality import QualityCosts
 from sim.replication import simulate
@@ -75,9 +75,9 @@ def test_every_invoice_line_is_the_contract_priced_on_the_scaled_minutes(budget)
         lines = invoice(escalated(scn.pool("v").contract, row.escalation_factor), row.billed_min, 1.0, sla)
         assert (lines.fixed_cost, lines.usage_cost, lines.floor_cost, lines.credit_cost, lines.invoice_cost) == (
             row.fixed_cost, row.usage_cost, row.floor_cost, row.credit_cost, row.invoice_cost)
-        assert row.tier == (0 if row.billed_min - 1000.0 <= 11000.0 else 1)
+        assert row.tier_n == (1 if row.billed_min - 1000.0 <= 11000.0 else 2)
     # the case exercises what it claims to: both tiers, a binding minimum, an SLA credit, and not always
-    assert set(vendor["tier"]) == {0, 1}
+    assert set(vendor["tier_n"]) == {1, 2}
     assert 0 < (vendor["floor_cost"] > 0).sum() < len(vendor)
     assert 0 < (vendor["credit_cost"] < 0).sum() < len(vendor)
 
@@ -109,7 +109,7 @@ def test_budget_csv_is_the_percentiles_and_shares_of_the_months(budget):
             assert line[f"median_{column}"] == np.median(month[column])
             assert line[f"p95_{column}"] == np.percentile(month[column], 95)
         assert line["mean_total_cost"] == pytest.approx(month["total_cost"].mean(), rel=1e-15)
-        tiers = vendor.xs(m, level="month")["tier"]
+        tiers = vendor.xs(m, level="month")["tier_n"]
         usual = tiers.value_counts().sort_index().idxmax()
         assert line["tier_moves_frac"] == (tiers != usual).mean()
         assert line["floor_binds_frac"] == (vendor.xs(m, level="month")["floor_cost"] > 0).mean()
@@ -131,7 +131,6 @@ def test_frequencies_of_what_no_contract_has_are_nan():
         scn.pools[1], contract=Contract(per_minute=0.5))))
     table = budget_table(run_budget(plain, months=2, reps=2, executor=SerialExecutor()), plain)
     assert table[["floor_binds_frac", "sla_credit_frac", "tier_moves_frac"]].isna().all(axis=None)
-    assert tier_of(plain.pool("v").contract, 1e9) == -1
 
 
 # --------------------------------------------------------------------------- the month's plan
@@ -193,15 +192,8 @@ def test_a_months_forecast_error_depends_on_seed_rep_and_month_only():
 # --------------------------------------------------------------------------- escalation
 
 
-@dataclasses.dataclass(frozen=True)
-class EscalatingContract(Contract):
-    """A contract with a price escalation (until models.contracts has the field itself)."""
-
-    escalation_per_year_frac: float = 0.0
-
-
 NOT_PRICES = {"tiers", "included_min", "billing_increment_s", "wrap_min_per_call", "sla", "billing_basis",
-              "tiers_mode", "escalation_per_year_frac"}
+              "tiers_mode", "sla_terms", "sla_cap_frac", "sla_bonus_cap_frac", "escalation_per_year_frac"}
 
 
 def test_every_field_of_a_contract_is_either_a_price_or_not():
@@ -219,12 +211,14 @@ def test_escalated_multiplies_every_price_and_nothing_else():
                                      tiers=(Tier(500.0, 0.9 * 1.25), Tier(None, 0.7 * 1.25)))
     assert escalated(Contract(per_minute=0.8), 1.1).per_minute == 0.8 * 1.1
     assert escalated(contract, 1.0) == contract
+    units = Contract(per_hour=14.0, per_call=0.5, per_resolved=1.5, sla_terms=(SLATerm("asa_s", 30.0, 0.01),))
+    assert escalated(units, 1.1) == dataclasses.replace(units, per_hour=14.0 * 1.1, per_call=0.5 * 1.1,
+                                                        per_resolved=1.5 * 1.1)
 
 
 def test_month_m_prices_are_escalated_by_one_plus_e_to_the_m_over_12():
     scn = small(BudgetCalendar())
-    vendor = EscalatingContract(per_minute=0.6, billing_increment_s=6.0, monthly_fee=300.0,
-                                escalation_per_year_frac=0.12)
+    vendor = Contract(per_minute=0.6, billing_increment_s=6.0, monthly_fee=300.0, escalation_per_year_frac=0.12)
     scn = dataclasses.replace(scn, pools=(scn.pools[0], dataclasses.replace(scn.pools[1], contract=vendor)))
     rows = run_budget(scn, months=14, reps=1, seed=2, executor=SerialExecutor())
     got = rows[rows["pool"] == "v"].set_index("month")
@@ -234,6 +228,13 @@ def test_month_m_prices_are_escalated_by_one_plus_e_to_the_m_over_12():
         assert got.at[m, "fixed_cost"] == 300.0 * factor
         assert got.at[m, "usage_cost"] == 0.6 * factor * got.at[m, "billed_min"]
     assert got.at[12, "escalation_factor"] == pytest.approx(1.12, rel=1e-15)
+    fte = Contract(per_hour=14.0, per_call=0.1, escalation_per_year_frac=-0.06)  # a falling price works too
+    scn = dataclasses.replace(scn, pools=(scn.pools[0], dataclasses.replace(scn.pools[1], contract=fte)))
+    got = run_budget(scn, months=3, reps=1, seed=2, executor=SerialExecutor()).set_index(["pool", "month"]).loc["v"]
+    for m in range(3):
+        factor = 0.94 ** (m / 12)
+        assert got.at[m, "hourly_cost"] == 14.0 * factor * got.at[m, "paid_h"]
+        assert got.at[m, "calls_cost"] == 0.1 * factor * got.at[m, "answered_n"]
     assert (rows.loc[rows["pool"] == "a", "escalation_factor"] == 1.0).all()  # in-house wages: no escalation
     assert rows.loc[rows["pool"] == "a", "labour_cost"].tolist() == (rows.loc[rows["pool"] == "a", "paid_h"] * 10).tolist()
 
@@ -324,6 +325,8 @@ BAD = [
      "calendar.growth_per_year_frac: must be a finite number > -1 (-100% a year; 0.05 = +5%), got -1.5"),
     ("forecast_cv = 0.15", "forecast_cv = -0.1",
      "calendar.forecast_cv: must be >= 0 and < 1 (0.06 = a 6% error of the monthly volume forecast), got -0.1"),
+    ("min_monthly = 6000 }", "min_monthly = 6000, escalation_per_year_frac = -1.5 }",
+     "pools[1].contract.escalation_per_year_frac: must be > -1, got -1.5"),
     ("forecast_cv = 0.15", "forecast_cv = 0.15\nseason = 2",
      "calendar.season: unknown key; allowed keys: forecast_cv, growth_per_year_frac, monthly_factors, start_month"),
 ]

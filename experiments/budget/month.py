@@ -14,19 +14,29 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.budget.plan import MonthPlan, escalated, escalation_factor, planned_scenario, sample_settings
-from experiments.results.pricing import labour_table
+from experiments.budget.plan import (
+    MonthPlan,
+    escalated_scenario,
+    escalation_factor,
+    planned_scenario,
+    sample_settings,
+)
+from experiments.results.pricing import INVOICE_COLUMNS, invoices_table, labour_table
 from experiments.results.quality import quality_table
-from models.contracts import Contract
-from models.invoicing import invoice, minutes_of
+from models.billing import BILLING_MONTH_S
 from models.pools import Pool
 from models.scenario import Scenario
 from sim.replication import Replication, simulate
+from sim.usage import USAGE_COLUMNS
 
-#: the scaled counts of a pool's month (from the intervals and contacts tables)
+#: the scaled counts of a pool's month, from the intervals and the contacts tables
 COUNTS = ("offered_n", "answered_n")
-CONTACT_COUNTS = ("lost_n", "redial_n", "repeat_n", "wait_s")
-INVOICE_LINES = ("billed_min", "fixed_cost", "usage_cost", "floor_cost", "credit_cost", "invoice_cost")
+CONTACT_COUNTS = ("resolved_n", "lost_n", "redial_n", "repeat_n", "wait_s")
+#: what a BPO pool's sampled usage holds (summed over its billing months and scaled)
+USAGE_COUNTS = tuple(c for c in USAGE_COLUMNS if c not in ("rep", "pool", "month"))
+#: the invoice columns of a month (docs/results.md, ``invoices``); its counts come from COUNTS
+INVOICE_LINES = tuple(c for c in INVOICE_COLUMNS if c not in ("rep", "pool", "month", "month_frac", "paid_h",
+                                                              "answered_n", "resolved_n"))
 MONEY = ("labour_cost", "invoice_cost", "overhead_cost", "quality_cost", "total_cost")
 
 
@@ -39,27 +49,49 @@ def budget_month(scenario: Scenario, plan: MonthPlan, seed: int) -> pd.DataFrame
 
 def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.DataFrame:
     """The rows of one month from the replication that sampled it (``scenario``: the month's)."""
-    scale = plan.scale
-    counts = sampled.intervals.groupby("pool", observed=True)[list(COUNTS)].sum()
-    labour = labour_table(sampled.intervals, scenario).set_index("pool")
-    contacts = sampled.contacts.groupby("pool", observed=True)[list(CONTACT_COUNTS)].sum()
-    quality = quality_table(sampled.contacts, scenario).set_index("pool")["quality_cost"]
-    usage = sampled.usage.groupby("pool")[["answered_n", "billed_increments_n", "sla_offered_n", "sla_met_n"]].sum()
+    counts = scaled_counts(scenario, sampled, plan.scale)
+    invoices = month_invoices(scenario, plan, sampled.usage).set_index("pool")
     rows = []
     for pool in scenario.pools:
         row: dict[str, Any] = _plan_columns(plan) | {"pool": pool.name, "kind": pool.kind}
-        row |= {name: float(counts.at[pool.name, name]) * scale if pool.name in counts.index else 0.0
-                for name in COUNTS}
-        row["paid_h"] = float(labour.at[pool.name, "paid_h"]) * scale
-        row["labour_cost"] = float(labour.at[pool.name, "labour_cost"]) * scale
-        row |= _invoice_columns(pool, usage.loc[pool.name] if pool.name in usage.index else None, plan)
+        row |= counts.loc[pool.name].to_dict()
+        if pool.contract is not None:
+            row["escalation_factor"] = escalation_factor(pool.contract, plan.month)
+            row |= invoices.loc[pool.name, list(INVOICE_LINES)].to_dict()
+        else:  # in-house: wages are not escalated, and there is no invoice
+            row["escalation_factor"] = 1.0
+            row |= {name: math.nan if name in NOT_MONEY else 0 for name in INVOICE_LINES}
         row["overhead_cost"] = overhead_cost(pool, plan.month)
-        row |= {name: float(contacts.at[pool.name, name]) * scale if pool.name in contacts.index else 0.0
-                for name in CONTACT_COUNTS}
-        row["quality_cost"] = float(quality.get(pool.name, 0.0)) * scale
         row["total_cost"] = row["labour_cost"] + row["invoice_cost"] + row["overhead_cost"] + row["quality_cost"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"tier_n": "int64"})
+
+
+#: invoice columns that are measurements, not money: NaN on an in-house pool's row
+NOT_MONEY = ("sla_frac", "asa_s", "abandon_frac", "resolution_frac")
+
+
+def scaled_counts(scenario: Scenario, sampled: Replication, scale: float) -> pd.DataFrame:
+    """Per pool (index): offered and answered calls, contacts resolved, lost, redialled, repeated,
+    seconds waited, paid hours, labour cost and the cost of poor service of the sampled days × ``scale``."""
+    names = pd.Index([p.name for p in scenario.pools], name="pool")
+    intervals = sampled.intervals.assign(pool=sampled.intervals["pool"].astype(str))
+    contacts = sampled.contacts.assign(pool=sampled.contacts["pool"].astype(str))
+    parts = [intervals.groupby("pool")[list(COUNTS)].sum(),
+             contacts.groupby("pool")[list(CONTACT_COUNTS)].sum(),
+             labour_table(intervals, scenario).set_index("pool")[["paid_h", "labour_cost"]],
+             quality_table(contacts, scenario).set_index("pool")[["quality_cost"]]]
+    return pd.concat([part.reindex(names) for part in parts], axis=1).fillna(0.0).astype(float) * scale
+
+
+def month_invoices(scenario: Scenario, plan: MonthPlan, usage: pd.DataFrame) -> pd.DataFrame:
+    """The month's invoice of every BPO pool (results/pricing.py's ``invoices`` rows): its sampled
+    usage summed over billing months, × ``plan.scale``, priced as one whole month (``month_frac`` 1)
+    under the contracts escalated to the month. Counts stay fractional; only the wrap-up minutes
+    count whole answered calls (``minutes_of``), a difference below one call's wrap-up."""
+    counts = usage.groupby("pool", sort=False)[list(USAGE_COUNTS)].sum() * plan.scale
+    whole = counts.reset_index().assign(rep=plan.rep, month=0)
+    return invoices_table(whole, escalated_scenario(scenario, plan.month), 0.0, BILLING_MONTH_S)
 
 
 def _plan_columns(plan: MonthPlan) -> dict[str, Any]:
@@ -67,32 +99,6 @@ def _plan_columns(plan: MonthPlan) -> dict[str, Any]:
             "days_n": plan.days_n, "sampled_days_n": plan.sampled_days_n, "scale": plan.scale,
             "forecast_factor": plan.forecast_factor, "forecast_error": plan.forecast_error,
             "volume_factor": plan.volume_factor}
-
-
-def _invoice_columns(pool: Pool, usage: pd.Series | None, plan: MonthPlan) -> dict[str, Any]:
-    """The month's invoice of a BPO pool (zeros for an in-house pool): escalation, lines, SLA, tier."""
-    if pool.contract is None:
-        return {"escalation_factor": 1.0} | dict.fromkeys(INVOICE_LINES, 0.0) | {"sla_frac": math.nan, "tier": -1}
-    factor = escalation_factor(pool.contract, plan.month)
-    contract = escalated(pool.contract, factor)
-    answered, increments, offered, met = (0.0, 0.0, 0.0, 0.0) if usage is None else (
-        float(usage["answered_n"]), float(usage["billed_increments_n"]), float(usage["sla_offered_n"]),
-        float(usage["sla_met_n"]))
-    minutes = minutes_of(increments, int(answered), contract) * plan.scale
-    service_level = met / offered if contract.sla is not None and offered > 0 else None
-    lines = invoice(contract, minutes, 1.0, service_level)
-    return {"escalation_factor": factor} | {name: getattr(lines, name) for name in INVOICE_LINES} | {
-        "sla_frac": lines.service_level_frac, "tier": tier_of(contract, minutes)}
-
-
-def tier_of(contract: Contract, billed_min: float) -> int:
-    """The tier (0, 1, ...) a whole month's billed minutes end in, after the included minutes
-    (tier ``i`` holds billable minutes in ``(bound[i-1], bound[i]]``); -1 for a contract without tiers."""
-    billable = max(0.0, billed_min - contract.included_min)
-    for i, tier in enumerate(contract.tiers):
-        if tier.up_to_min is None or billable <= tier.up_to_min:
-            return i
-    return -1
 
 
 def overhead_cost(pool: Pool, month: int) -> float:

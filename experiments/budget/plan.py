@@ -21,7 +21,7 @@ Budget month ``m`` (calendar month ``c``) of replication ``r``:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 from models.budget import BudgetCalendar
 from models.contracts import Contract
@@ -37,7 +37,7 @@ MAX_MONTHS = 120
 WARMUP_DAYS = 3
 #: the allowed samples of days per month ("full" = the calendar month's days)
 SAMPLE_CHOICES = ("7", "14", "21", "28", "full")
-#: the price fields of a contract, each multiplied by the escalation (those a contract has)
+#: the price fields of a contract, each multiplied by the escalation (and each tier's per_minute)
 PRICE_FIELDS = ("monthly_fee", "per_minute", "min_monthly", "per_hour", "per_call", "per_resolved")
 
 
@@ -127,21 +127,23 @@ def sample_settings(plan: MonthPlan, seed: int) -> RunSettings:
                        keep_calls=False)
 
 
-def escalation_rate(contract: Contract) -> float:
-    """The contract's price escalation per year (0.03 = +3% a year; 0 when it has none)."""
-    return float(getattr(contract, "escalation_per_year_frac", 0.0))
-
-
 def escalation_factor(contract: Contract, month: int) -> float:
-    """What the contract's prices are multiplied by in budget month ``month``: ``(1 + e) ** (month / 12)``."""
-    return float((1.0 + escalation_rate(contract)) ** (month / 12.0))
+    """What the contract's prices are multiplied by in budget month ``month``:
+    ``(1 + escalation_per_year_frac) ** (month / 12)``."""
+    return float((1.0 + contract.escalation_per_year_frac) ** (month / 12.0))
 
 
 def escalated(contract: Contract, factor: float) -> Contract:
     """``contract`` with every price × ``factor``: the fee, the flat and each tier's price per minute,
-    the minimum (and the per-hour, per-call and per-resolved prices of contracts that have them);
-    included minutes, tier bounds, increments and SLA terms unchanged."""
-    names = {f.name for f in fields(contract)}
-    prices = {name: getattr(contract, name) * factor for name in PRICE_FIELDS if name in names}
+    the prices per paid hour, answered call and resolved contact, and the minimum. Included minutes,
+    tier bounds, increments and SLA terms (fractions of the invoice) are unchanged."""
+    prices = {name: getattr(contract, name) * factor for name in PRICE_FIELDS}
     tiers = tuple(replace(tier, per_minute=tier.per_minute * factor) for tier in contract.tiers)
     return replace(contract, tiers=tiers, **prices)
+
+
+def escalated_scenario(scenario: Scenario, month: int) -> Scenario:
+    """``scenario`` with every BPO contract's prices escalated to budget month ``month``."""
+    pools = tuple(replace(p, contract=escalated(p.contract, escalation_factor(p.contract, month)))
+                  if p.contract is not None else p for p in scenario.pools)
+    return replace(scenario, pools=pools)

@@ -34,9 +34,9 @@ def per_rep_month(rows: pd.DataFrame) -> pd.DataFrame:
     bpo = rows[rows["kind"] == "bpo"].copy()
     bpo["floor_binds"] = bpo["floor_cost"] > 0
     bpo["sla_credit"] = bpo["credit_cost"] < 0
-    tiered = bpo["tier"] >= 0
-    usual = bpo[tiered].groupby(["month", "pool"])["tier"].agg(lambda tiers: tiers.mode().min())
-    bpo["tier_moves"] = tiered & (bpo["tier"] != bpo.set_index(["month", "pool"]).index.map(usual).to_numpy())
+    tiered = bpo["tier_n"] > 0
+    usual = bpo[tiered].groupby(["month", "pool"])["tier_n"].agg(lambda tiers: tiers.mode().min())
+    bpo["tier_moves"] = tiered & (bpo["tier_n"] != bpo.set_index(["month", "pool"]).index.map(usual).to_numpy())
     flags = bpo.groupby(keys)[["floor_binds", "sla_credit", "tier_moves"]].any()
     return out.join(flags).fillna(dict.fromkeys(flags.columns, False)).reset_index()
 
