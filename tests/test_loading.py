@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.budget import BudgetCalendar
 from models.contracts import SLA, Contract, Tier
 from models.demand import CallType, Redial
 from models.distributions import (
@@ -117,12 +118,17 @@ def test_the_bundled_options_share_demand_and_quality_costs_and_differ_only_in_t
 
     for other in others:
         assert callers(other) == callers(first) and other.quality == first.quality
+        assert other.calendar == first.calendar  # the same months, growth and forecast error for the budget
         assert (other.currency, other.interval_min, other.service_level_s) == ("USD", 30, 20.0)
     (support,) = first.demand
     assert support.handle == Exponential(380.0) and support.daily_cv == 0.10
     assert support.weekday_factors == (1.15, 1.10, 1.05, 1.05, 1.00, 0.85, 0.80)
     assert support.redial == Redial(frac=0.33, after=Exponential(300.0), max_attempts=3)
     assert first.quality == QualityCosts(lost_cost=10.0, redial_cost=0.0, repeat_cost=6.0, wait_cost_per_h=15.0)
+    calendar = first.calendar
+    assert calendar == BudgetCalendar(1, (1.06, 0.99, 1.03, 0.95, 0.95, 0.97, 1.01, 1.00, 0.99, 0.97, 1.02, 1.06),
+                                      0.05, 0.06)
+    assert sum(calendar.monthly_factors) == pytest.approx(12.0, abs=1e-12)  # the written demand is the year's average
 
 
 def test_bundled_alternatives_read_their_specific_fields():
