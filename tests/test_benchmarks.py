@@ -40,3 +40,14 @@ def test_sweep_benchmark_runs_on_a_tiny_workload():
     out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_sweep.py"), "--rounds", "1",
                           "--days", "0.0625"], capture_output=True, text=True, check=True, timeout=600).stdout
     assert "speed-up (median of rounds)" in out
+
+
+def test_budget_benchmark_runs_on_a_tiny_workload(tmp_path):
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text('name = "tiny"\ninterval_min = 60\n[[demand]]\nname = "c"\ncalls_per_h = 10\n'
+                        'handle = { dist = "exponential", mean_s = 120 }\nroute = ["v"]\n[[pools]]\nname = "v"\n'
+                        'kind = "bpo"\nagents = 1\ncontract = { per_minute = 0.5 }\n')
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_budget.py"), "--scenario", str(scenario),
+                          "--months", "2", "--reps", "3", "--jobs", "1"],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    assert "mean paired diff" in out and "wall time on 1 process(es)" in out and "term" in out
