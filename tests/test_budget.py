@@ -133,6 +133,13 @@ def test_frequencies_of_what_no_contract_has_are_nan():
     assert table[["floor_binds_frac", "sla_credit_frac", "tier_moves_frac"]].isna().all(axis=None)
 
 
+def test_a_scenario_without_a_vendor_has_labour_and_no_invoice():
+    scn = scenario([pool("a", 1)], calls_per_h=20.0)
+    rows = run_budget(scn, months=2, reps=2, executor=SerialExecutor())
+    assert (rows["invoice_cost"] == 0).all() and rows["sla_frac"].isna().all() and (rows["tier_n"] == 0).all()
+    assert rows["total_cost"].tolist() == [24 * 31 * 10.0, 24 * 28 * 10.0] * 2
+
+
 # --------------------------------------------------------------------------- the month's plan
 
 

@@ -38,6 +38,8 @@ USAGE_COUNTS = tuple(c for c in USAGE_COLUMNS if c not in ("rep", "pool", "month
 INVOICE_LINES = tuple(c for c in INVOICE_COLUMNS if c not in ("rep", "pool", "month", "month_frac", "paid_h",
                                                               "answered_n", "resolved_n"))
 MONEY = ("labour_cost", "invoice_cost", "overhead_cost", "quality_cost", "total_cost")
+#: invoice columns that are measurements, not money: NaN on an in-house pool's row
+NOT_MONEY = ("sla_frac", "asa_s", "abandon_frac", "resolution_frac")
 
 
 def budget_month(scenario: Scenario, plan: MonthPlan, seed: int) -> pd.DataFrame:
@@ -60,15 +62,11 @@ def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.
             row |= invoices.loc[pool.name, list(INVOICE_LINES)].to_dict()
         else:  # in-house: wages are not escalated, and there is no invoice
             row["escalation_factor"] = 1.0
-            row |= {name: math.nan if name in NOT_MONEY else 0 for name in INVOICE_LINES}
+            row |= {name: math.nan if name in NOT_MONEY else 0.0 for name in INVOICE_LINES}
         row["overhead_cost"] = overhead_cost(pool, plan.month)
         row["total_cost"] = row["labour_cost"] + row["invoice_cost"] + row["overhead_cost"] + row["quality_cost"]
         rows.append(row)
     return pd.DataFrame(rows).astype({"tier_n": "int64"})
-
-
-#: invoice columns that are measurements, not money: NaN on an in-house pool's row
-NOT_MONEY = ("sla_frac", "asa_s", "abandon_frac", "resolution_frac")
 
 
 def scaled_counts(scenario: Scenario, sampled: Replication, scale: float) -> pd.DataFrame:
