@@ -325,8 +325,7 @@ def cmd_erlang(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "report": cmd_report, "offers": cmd_offers,
-            "check": cmd_check,
-            "erlang": cmd_erlang}
+            "check": cmd_check, "erlang": cmd_erlang}
 
 
 def main(argv: list[str] | None = None) -> int:
