@@ -382,10 +382,11 @@ def test_the_bundled_example_prices_the_bundled_bpo_options_without_calls():
     options = [load_scenario(root / "scenarios" / f"{name}.toml") for name in ("local_bpo", "offshore_bpo")]
     pools = {p.name: p.kind for scenario in options for p in scenario.pools}
     offers = load_offers(root / "offers" / "example_offers.toml", pools, {"USD"})
-    assert [o.name for o in offers] == ["offshore-tiered", "offshore-anchored", "local-low-rate", "local-strict-sla"]
+    assert [o.name for o in offers] == ["offshore-tiered", "offshore-anchored", "offshore-fte", "local-low-rate",
+                                        "local-strict-sla"]
     result = run(expand(options, grid={}), RunSettings(reps=2, days=0.5, keep_calls=False),
                  executor=SerialExecutor(), progress=False)
     table = result.offers(offers)
     assert table["offer"].tolist() == [AS_SIMULATED, "local-low-rate", "local-strict-sla",
-                                       AS_SIMULATED, "offshore-tiered", "offshore-anchored"]
+                                       AS_SIMULATED, "offshore-tiered", "offshore-anchored", "offshore-fte"]
     assert table["monthly_cost_mean"].notna().all()
