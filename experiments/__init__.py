@@ -18,13 +18,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from experiments.budget.run import run_budget
+    from experiments.budget.tables import budget_table
     from experiments.report.page import write_report
     from experiments.results.folder import read_results
     from experiments.results.result import Result
     from experiments.results.runner import run
     from experiments.study.points import SweepPoint, expand
     from experiments.study.sweep_file import Sweep, load_sweep
+    from models.contracts import Contract, SLATerm
     from models.loading import load_scenario
+    from models.offers import Offer
     from models.scenario import Scenario
     from models.settings import RunSettings
 
@@ -41,11 +45,16 @@ _HOMES = {
     "Result": "experiments.results.result",
     "read_results": "experiments.results.folder",
     "write_report": "experiments.report.page",
+    "Contract": "models.contracts",
+    "SLATerm": "models.contracts",
+    "Offer": "models.offers",
+    "run_budget": "experiments.budget.run",
+    "budget_table": "experiments.budget.tables",
 }
 
 #: the names of _HOMES, spelled out so that linters see the imports above used (tests check they agree)
-__all__ = ["Result", "RunSettings", "Scenario", "Sweep", "SweepPoint", "expand", "load_scenario", "load_sweep",
-           "read_results", "run", "write_report"]
+__all__ = ["Contract", "Offer", "Result", "RunSettings", "SLATerm", "Scenario", "Sweep", "SweepPoint", "budget_table",
+           "expand", "load_scenario", "load_sweep", "read_results", "run", "run_budget", "write_report"]
 
 
 def __getattr__(name: str) -> Any:

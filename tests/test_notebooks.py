@@ -27,6 +27,8 @@ OVERRIDES: dict[str, dict[str, object]] = {
                                "REPS": 2, "DAYS": 1, "WARMUP_H": 0, "JOBS": 2, "OUT": None},
     "20_contract_pricing": {"SCENARIO": str(SCENARIOS / "offshore_bpo.toml"), "REPS": 2, "DAYS": 2,
                             "WARMUP_H": 24},
+    "30_offers_and_budget": {"LOCAL": str(SCENARIOS / "local_bpo.toml"), "OFFSHORE": str(SCENARIOS / "offshore_bpo.toml"),
+                             "REPS": 2, "DAYS": 2, "WARMUP_H": 24, "BUDGET_MONTHS": 2, "BUDGET_REPS": 2},
 }
 
 
