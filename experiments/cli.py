@@ -1,4 +1,4 @@
-"""The ``bposim`` command line: run, sweep, budget, report, offers, check, erlang."""
+"""The ``bposim`` command line: run, sweep, budget, optimise, report, offers, check, erlang."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from experiments.budget.plan import MAX_MONTHS, SAMPLE_CHOICES
+from experiments.budget import MAX_MONTHS, SAMPLE_CHOICES
 from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
 
@@ -80,6 +80,26 @@ def _executor(args: argparse.Namespace, tasks: int | None = None) -> Executor:
     return make_executor(args.jobs, args.scheduler, args.dask_local, tasks=tasks, dask_timeout_s=args.dask_timeout)
 
 
+def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
+    opt = sub.add_parser("optimise", help="the fewest agents that meet service targets, by simulation",
+                         description="Find the cheapest staffing of the varied pools whose metrics meet every "
+                                     "target (Erlang A start, search under common random numbers, re-check on "
+                                     "fresh replications); write optimised.toml, evaluations.csv, summary.csv.")
+    opt.add_argument("scenario", type=Path)
+    opt.add_argument("--target", action="append", required=True, metavar="[POOL:]METRIC<=|>=VALUE",
+                     help="a target, e.g. sl_frac>=0.8, abandon_frac<=0.05, offshore:asa_s<=30 (repeatable)")
+    opt.add_argument("--vary", action="append", metavar="POOL", help="a pool whose agents are set (default: all)")
+    opt.add_argument("--per-interval", action="store_true", help="meet the targets in every open interval of the day")
+    opt.add_argument("--reps", type=_positive_int, default=6, help="replications per evaluation (default 6)")
+    opt.add_argument("--days", type=_number, default=5.0, help="horizon in days (default 5)")
+    opt.add_argument("--warmup-h", type=_number, default=24.0, help="warm-up hours not counted (default 24)")
+    opt.add_argument("--seed", type=_seed, default=12345, help="root seed of the search (default 12345)")
+    opt.add_argument("--confidence", type=_number, default=0.95, help="one-sided confidence of each target (default 0.95)")
+    opt.add_argument("--max-agents", type=_positive_int, default=2000, help="most agents per pool and interval")
+    _add_executor(opt)
+    opt.add_argument("--out", type=Path, required=True, help="folder for optimised.toml, evaluations.csv, summary.csv")
+
+
 def _add_budget(sub: argparse._SubParsersAction[_Parser]) -> None:
     budget = sub.add_parser("budget", help="the monthly bill over a contract term: median, P95, fan chart",
                             description="Price a scenario month by month over a term of calendar months (its "
@@ -124,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="folder for the result tables")
     _add_sweep(sub)
     _add_budget(sub)
+    _add_optimise(sub)
     report = sub.add_parser("report", help="write the plotted HTML report of a results folder or a sweep file")
     report.add_argument("source", type=Path, help="results folder (from sweep or run --out), or a sweep file to run first")
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")
@@ -245,6 +266,37 @@ def cmd_budget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimise(args: argparse.Namespace) -> int:
+    from experiments.optimise.output import format_outcome, write_outputs
+    from experiments.optimise.search import Problem, optimise
+    from experiments.optimise.targets import parse_targets
+    from experiments.results.runner import as_points
+    from experiments.running.files import ensure_writable
+    from models.loading import load_scenario
+    from models.settings import RunSettings
+
+    scenario = load_scenario(args.scenario)
+    try:
+        targets, vary = parse_targets(args.target, args.vary, scenario)
+        if not 0.5 <= args.confidence < 1:
+            raise ValueError(f"--confidence must be >= 0.5 and < 1, got {args.confidence:g}")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    settings = _settings_or_usage_error(lambda: RunSettings(
+        reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h, keep_calls=False), as_points(scenario))
+    ensure_writable(args.out)
+    problem = Problem(scenario, targets, vary, settings, args.per_interval, args.confidence, args.max_agents)
+    with _executor(args, tasks=settings.reps) as executor:
+        try:
+            outcome = optimise(problem, executor)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    write_outputs(problem, outcome, args.out)
+    print(format_outcome(outcome))
+    print(f"\n{len(outcome.log)} staffings simulated; written to {args.out}/ (optimised.toml, evaluations.csv, summary.csv)")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from experiments.report.page import write_report
     from experiments.results.folder import read_results
@@ -324,8 +376,8 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "report": cmd_report, "offers": cmd_offers,
-            "check": cmd_check, "erlang": cmd_erlang}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "report": cmd_report,
+            "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang}
 
 
 def main(argv: list[str] | None = None) -> int:

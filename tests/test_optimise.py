@@ -85,3 +85,56 @@ def test_bad_targets_are_one_line(text, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")) as err:
         parse_target(text, scn)
     assert "\n" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _small_file(tmp_path):
+    import tomli_w
+
+    from models.dumping import scenario_to_dict
+
+    scn, _ = _case(8, None)
+    path = tmp_path / "small.toml"
+    path.write_text(tomli_w.dumps(scenario_to_dict(scn)), encoding="utf-8")
+    return path
+
+
+def test_the_command_writes_a_runnable_scenario_and_every_evaluation(tmp_path, capsys):
+    import pandas as pd
+
+    from experiments.cli import main
+    from models.loading import load_scenario
+
+    path, out = _small_file(tmp_path), tmp_path / "out"
+    code = main(["optimise", str(path), "--target", "sl_frac>=0.75", "--reps", "4", "--days", "2",
+                 "--warmup-h", "1", "--jobs", "1", "--out", str(out)])
+    assert code == 0
+    found = load_scenario(out / "optimised.toml")
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    agents = found.pool("a").agents[0]
+    # exact Erlang C at 61.2 calls/h x 300 s: 7 agents answer 69.3% within 20 s, 8 agents 85%
+    assert agents == 8 and set(found.pool("a").agents) == {8}
+    final = evaluations[evaluations["agents"] == f"a={agents}"]
+    assert final["met"].all() and (evaluations[evaluations["agents"] == "a=7"]["met"] == False).all()  # noqa: E712
+    assert summary["target"].tolist() == ["sl_frac>=0.75"] and bool(summary["met"].iloc[0])
+    assert "staffing: a=8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--target", "abandon_frac>=0.1"], "abandon_frac is better lower"),
+    (["--target", "sl_frac>=0.8", "--vary", "b"], "--vary 'b': no such pool"),
+    (["--target", "sl_frac>=0.8", "--confidence", "1.5"], "--confidence must be >= 0.5 and < 1"),
+    (["--target", "sl_frac>=0.999999", "--max-agents", "9"], "no staffing of at most 9 agents"),
+])
+def test_bad_command_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
+    from experiments.cli import main
+
+    out = tmp_path / "out"
+    code = main(["optimise", str(_small_file(tmp_path)), *args, "--reps", "2", "--days", "1", "--warmup-h", "1",
+                 "--jobs", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not (out / "optimised.toml").exists()

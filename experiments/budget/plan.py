@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from experiments.budget import MAX_MONTHS, SAMPLE_CHOICES
 from models.budget import BudgetCalendar
 from models.contracts import Contract
 from models.scenario import Scenario
@@ -31,12 +32,8 @@ from sim import streams
 
 #: the simulated replication of budget replication r, month m is r * MONTH_STRIDE + m
 MONTH_STRIDE = 1000
-#: longest budget (months); below MONTH_STRIDE so that no two (rep, month) share a replication
-MAX_MONTHS = 120
 #: days simulated before each sampled month is measured (repeats and redials build up)
 WARMUP_DAYS = 3
-#: the allowed samples of days per month ("full" = the calendar month's days)
-SAMPLE_CHOICES = ("7", "14", "21", "28", "full")
 #: the price fields of a contract, each multiplied by the escalation (and each tier's per_minute)
 PRICE_FIELDS = ("monthly_fee", "per_minute", "min_monthly", "per_hour", "per_call", "per_resolved")
 

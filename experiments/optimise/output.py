@@ -57,3 +57,16 @@ def write_outputs(problem: Problem, outcome: Outcome, out: Path) -> None:
     write_bytes(tomli_w.dumps(scenario_to_dict(scenario)).encode(), out / "optimised.toml")
     write_csv(evaluations_table(outcome), out / "evaluations.csv")
     write_csv(summary_table(outcome.recheck), out / "summary.csv")
+
+
+def format_outcome(outcome: Outcome) -> str:
+    """The staffing found, its cost, and each target on the fresh replications (how sure it is met)."""
+    lines = [f"staffing: {agents_text(outcome.staffing)}",
+             f"cost (mean per measured period, search replications): {outcome.searched.cost_mean:,.2f}",
+             "", "on fresh replications (seed the search never saw):"]
+    for e in outcome.recheck.estimates:
+        where = "" if e.interval == WHOLE else f" interval {e.interval}"
+        verdict = "met" if e.met else ("mean meets it" if e.mean_met else "MISSED")
+        lines.append(f"  {e.target.text}{where}: {e.mean:.4g} (bound {e.bound:.4g}), {verdict}, "
+                     f"sure {100 * e.sure_frac:.1f}%")
+    return "\n".join(lines)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from experiments.optimise.evaluate import WHOLE, Estimate, Evaluation, Staffing, evaluate
-from experiments.optimise.targets import OVERALL, Target
+from experiments.optimise.targets import Target
 from experiments.optimise.warm import warm_start
 from experiments.running.executors import Executor
 from models.scenario import Scenario
@@ -135,8 +135,9 @@ class Search:
 
     def places(self, failing: Sequence[Estimate]) -> set[tuple[str, int]]:
         """(pool, interval) pairs to act on for these failing estimates."""
+        vary = self.problem.vary
         return {(name, e.interval) for e in failing
-                for name in (self.problem.vary if e.target.pool == OVERALL else (e.target.pool,))}
+                for name in ((e.target.pool,) if e.target.pool in vary else vary)}
 
     def intervals(self, name: str, interval: int) -> range:
         """The intervals of the day a change at ``interval`` touches (all of them when flat)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.fields import suggest
@@ -83,3 +84,15 @@ def _value(text: str, metric: str, raw: str) -> float:
     elif not 0.0 < value < 1.0:
         raise ValueError(f"--target {text!r}: {metric} must be a fraction strictly between 0 and 1, got {raw}")
     return value
+
+
+def parse_targets(texts: Sequence[str], vary: Sequence[str] | None, scenario: Scenario) -> tuple[tuple[Target, ...],
+                                                                                                 tuple[str, ...]]:
+    """The targets and the varied pools (default: every pool), each checked; ValueError (one line) if bad."""
+    targets = tuple(parse_target(text, scenario) for text in texts)
+    names = tuple(p.name for p in scenario.pools)
+    chosen = tuple(dict.fromkeys(vary)) if vary else names
+    for name in chosen:
+        if name not in names:
+            raise ValueError(f"--vary {name!r}: no such pool{suggest(name, names)}; pools: {', '.join(names)}")
+    return targets, chosen
