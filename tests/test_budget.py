@@ -133,6 +133,18 @@ def test_frequencies_of_what_no_contract_has_are_nan():
     assert table[["floor_binds_frac", "sla_credit_frac", "tier_moves_frac"]].isna().all(axis=None)
 
 
+def test_a_list_of_sla_terms_counts_as_an_sla():
+    from models.contracts import SLATerm
+
+    scn = small(None)
+    terms = Contract(per_hour=10.0, sla_terms=(SLATerm("abandon_frac", 0.0, 0.01),))  # every month misses
+    priced = dataclasses.replace(scn, pools=(scn.pools[0], dataclasses.replace(scn.pools[1], contract=terms)))
+    rows = run_budget(priced, months=2, reps=2, executor=SerialExecutor())
+    table = budget_table(rows, priced)
+    vendor = rows[rows["pool"] == scn.pools[1].name]
+    assert (vendor["credit_cost"] < 0).all() and (table["sla_credit_frac"] == 1.0).all()
+
+
 def test_a_scenario_without_a_vendor_has_labour_and_no_invoice():
     scn = scenario([pool("a", 1)], calls_per_h=20.0)
     rows = run_budget(scn, months=2, reps=2, executor=SerialExecutor())

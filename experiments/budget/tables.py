@@ -64,7 +64,7 @@ def _applies(scenario: Scenario) -> dict[str, bool]:
     """Which binding frequencies mean something: some contract has a minimum, an SLA, tiers."""
     contracts = [p.contract for p in scenario.pools if p.contract is not None]
     return {"floor_binds_frac": any(c.min_monthly > 0 for c in contracts),
-            "sla_credit_frac": any(c.sla is not None for c in contracts),
+            "sla_credit_frac": any(c.terms for c in contracts),
             "tier_moves_frac": any(c.tiers for c in contracts)}
 
 
