@@ -10,9 +10,11 @@ interval of the day):
    pool for an overall target; in that interval with ``per_interval``, else everywhere), by steps
    that double each round the same place fails again;
 2. **down**: whole-horizon, each varied pool in turn is bisected to the fewest agents that keep
-   every target met, until a pass changes nothing; per interval, every interval with more than
-   one agent loses one at once, the intervals then failing (or those before them, when the
-   failure carried over) are frozen at their count, until none is left to lower;
+   every target met, until a pass changes nothing, then a steepest descent on cost over one-agent
+   moves (a pool -1 or +1, an agent moved between pools) taken only when cheaper with confidence;
+   per interval, every interval with more than one agent loses one at once, the intervals then
+   failing (or those before them, when the failure carried over) are frozen at their count, until
+   none is left to lower;
 3. **re-check**: the result is simulated again on fresh replications (the seed + 1, streams the
    search never saw) and each target's estimate there says how sure it is met (``sure_frac``). A
    target whose fresh mean misses it is repaired by the up step and checked on the next fresh
@@ -28,9 +30,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from experiments.optimise.evaluate import WHOLE, Estimate, Evaluation, Staffing, evaluate
 from experiments.optimise.targets import Target
 from experiments.optimise.warm import warm_start
+from experiments.results.statistics import confidence_interval
 from experiments.running.executors import Executor
 from models.scenario import Scenario
 from models.settings import RunSettings
@@ -153,8 +158,33 @@ class Search:
     # ------------------------------------------------------------------ down
 
     def down(self, best: Evaluation) -> Evaluation:
-        """Fewer agents while every target stays met."""
-        return self.down_intervals(best) if self.problem.per_interval else self.down_flat(best)
+        """Fewer agents while every target stays met (then, flat, a cost-driven polish)."""
+        if self.problem.per_interval:
+            return self.down_intervals(best)
+        return self.polish(self.down_flat(best))
+
+    def polish(self, best: Evaluation) -> Evaluation:
+        """Steepest descent on cost over one-agent moves of the flat levels: one pool -1 or +1, or
+        one agent moved from a pool to another. A move is taken only if it keeps every target met
+        and is cheaper with confidence (the one-sided bound of the paired cost difference < 0), so
+        noise is never chased; at most :data:`MAX_ROUNDS` moves."""
+        for _ in range(MAX_ROUNDS):
+            moves = _moves(best.staffing, self.problem.vary)
+            if not moves:
+                return best
+            better = [ev for ev in self.evaluate(moves, "polish") if ev.feasible and self.cheaper(ev, best)]
+            if not better:
+                return best
+            best = min(better, key=lambda ev: ev.cost_mean)
+        return best
+
+    def cheaper(self, ev: Evaluation, than: Evaluation) -> bool:
+        """Whether ``ev`` costs less than ``than`` with the problem's confidence (paired replications)."""
+        diff = np.subtract(ev.cost_per_rep, than.cost_per_rep)
+        if len(diff) < 2 or not np.all(np.isfinite(diff)):
+            return bool(np.mean(diff) < 0)
+        _, _, _, high = confidence_interval(diff, 2.0 * self.problem.confidence - 1.0)
+        return bool(high < 0)
 
     def down_flat(self, best: Evaluation) -> Evaluation:
         """Bisect each pool's flat level in turn until a pass changes nothing."""
@@ -214,6 +244,21 @@ class Search:
         nearest = sorted(before & lowered, key=lambda place: min((i - place[1]) % per_day
                                                                  for _, i in self.places(failing)))
         return {nearest[0]} if nearest else set(lowered)
+
+
+def _moves(staffing: Staffing, vary: Sequence[str]) -> list[Staffing]:
+    """Flat staffings one agent away: a pool -1 (never below 1) or +1, or an agent moved between two pools."""
+    level = {name: max(staffing[name]) for name in vary}
+    steps = [{name: d} for name in vary for d in (-1, 1)]
+    steps += [{give: -1, take: 1} for give in vary for take in vary if give != take]
+    out = []
+    for step in steps:
+        if all(level[name] + d >= 1 for name, d in step.items()):
+            new = dict(staffing)
+            for name, d in step.items():
+                new = _flat(new, name, level[name] + d)
+            out.append(new)
+    return out
 
 
 def _flat(staffing: Staffing, name: str, level: int) -> Staffing:
