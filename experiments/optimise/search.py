@@ -251,10 +251,10 @@ def _moves(staffing: Staffing, vary: Sequence[str]) -> list[Staffing]:
     level = {name: max(staffing[name]) for name in vary}
     steps = [{name: d} for name in vary for d in (-1, 1)]
     steps += [{give: -1, take: 1} for give in vary for take in vary if give != take]
-    out = []
+    out: list[Staffing] = []
     for step in steps:
         if all(level[name] + d >= 1 for name, d in step.items()):
-            new = dict(staffing)
+            new: Staffing = dict(staffing)
             for name, d in step.items():
                 new = _flat(new, name, level[name] + d)
             out.append(new)
