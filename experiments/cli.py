@@ -1,4 +1,5 @@
-"""The ``bposim`` command line: run, sweep, budget, optimise, report, offers, check, erlang."""
+"""The ``bposim`` command line: its arguments (run, sweep, budget, optimise, report, offers, check,
+erlang) and the entry point; the commands themselves are in experiments/commands.py."""
 
 from __future__ import annotations
 
@@ -6,21 +7,17 @@ import argparse
 import math
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import NoReturn
 
 from experiments.budget import MAX_MONTHS, SAMPLE_CHOICES
+from experiments.commands import COMMANDS
 from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
 
-if TYPE_CHECKING:
-    from experiments.running.executors import Executor
-    from models.settings import RunSettings
-
-# The commands import what they need when they run: `bposim check` or `--help` need not load
-# pandas, SciPy or Dask, and worker processes that import this module start quickly.
+# Parsing only: what each command does is in experiments/commands.py, which imports what a command
+# needs when it runs (`bposim check` or `--help` need not load pandas, SciPy or Dask).
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,13 +68,6 @@ def _add_executor(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--dask-local", action="store_true", help="run on a local Dask cluster (2 worker processes)")
     parser.add_argument("--dask-timeout", type=_number, default=60.0, metavar="S",
                         help="with Dask: give up if no worker has joined after S seconds (default 60)")
-
-
-def _executor(args: argparse.Namespace, tasks: int | None = None) -> Executor:
-    """The executor the options of :func:`_add_executor` ask for."""
-    from experiments.running.executors import make_executor
-
-    return make_executor(args.jobs, args.scheduler, args.dask_local, tasks=tasks, dask_timeout_s=args.dask_timeout)
 
 
 def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -169,215 +159,6 @@ def _parser() -> argparse.ArgumentParser:
     calc.add_argument("--patience-s", type=_number, help="mean patience (s): Erlang A")
     calc.add_argument("--lines", type=_positive_int, help="max calls in system: M/M/c/K")
     return parser
-
-
-def _settings_or_usage_error(make: Callable[[], RunSettings], points: Sequence[Any]) -> RunSettings:
-    """Run settings that fit every point, or a UsageError naming the setting (one line)."""
-    from experiments.running.tasks import check_points
-
-    try:
-        settings = make()
-        check_points(points, settings)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    return settings
-
-
-def _warn_about_warmup(points: Sequence[Any], settings: RunSettings) -> None:
-    """One line on stderr if the warm-up is too short for repeats and redials to build up."""
-    from models.warmup import warmup_warning
-
-    line = warmup_warning(dict.fromkeys(p.scenario for p in points), settings.warmup_h)
-    if line is not None:
-        print(f"bposim: warning: {line}", file=sys.stderr)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from experiments.results.folder import write_results
-    from experiments.results.runner import as_points, run
-    from experiments.results.text import format_pools
-    from experiments.running.executors import make_executor
-    from experiments.running.files import ensure_writable
-    from models.loading import load_scenario
-    from models.settings import RunSettings
-
-    scenario = load_scenario(args.scenario)
-    settings = _settings_or_usage_error(lambda: RunSettings(
-        reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h, keep_calls=not args.no_calls),
-        as_points(scenario))
-    if args.out is not None:
-        ensure_writable(args.out)  # before simulating: a bad folder costs nothing
-    _warn_about_warmup(as_points(scenario), settings)
-    with make_executor(args.jobs, tasks=settings.reps) as executor:
-        result = run(scenario, settings, executor=executor)
-    print(format_pools(result))
-    if args.out is not None:
-        write_results(result, args.out)
-        print(f"\nTables written to {args.out}/")
-    return 0
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from experiments.results.runner import run
-    from experiments.results.text import format_scenarios
-    from experiments.study.sweep_file import load_sweep
-
-    sweep = load_sweep(args.sweep)
-    settings = _settings_or_usage_error(lambda: sweep.settings(
-        reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h,
-        keep_calls=False if args.no_calls else None), sweep.points)
-    with _executor(args) as executor:
-        _warn_about_warmup(sweep.points, settings)  # once the executor stands: an error there stays one line
-        result = run(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
-    tasks = result.meta["tasks"]
-    for sid, rep, reason in tasks["recomputed"]:
-        print(f"bposim: warning: {sid} rep {rep}: {reason}; recomputed", file=sys.stderr)
-    print(format_scenarios(result, sweep.name))
-    print(f"\n{tasks['computed']} task(s) computed on {tasks['executor']}, {tasks['loaded']} loaded; "
-          f"tables written to {args.out}/")
-    return 0
-
-
-def cmd_budget(args: argparse.Namespace) -> int:
-    from experiments.budget.output import budget_meta, calendar_line, format_budget, write_budget
-    from experiments.budget.run import run_budget
-    from experiments.budget.tables import budget_table
-    from experiments.running.files import ensure_writable
-    from models.loading import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    if args.out is not None:
-        ensure_writable(args.out)  # before simulating: a bad folder costs nothing
-    print(calendar_line(scenario))
-    start = time.perf_counter()
-    with _executor(args, tasks=args.reps * args.months) as executor:
-        rows = run_budget(scenario, args.months, args.reps, args.days_per_month, args.seed, executor)
-        where = executor.description
-    table = budget_table(rows, scenario)
-    seconds = time.perf_counter() - start
-    print(format_budget(table, scenario.currency))
-    print(f"\n{args.reps * args.months} month(s) simulated ({args.days_per_month} days each after a warm-up) on "
-          f"{where} in {seconds:.0f} s")
-    if args.out is not None:
-        settings = {"months": args.months, "reps": args.reps, "days_per_month": args.days_per_month,
-                    "seed": args.seed, "seconds": round(seconds, 1)}
-        write_budget(args.out, rows, table, scenario, budget_meta(scenario, settings, where))
-        print(f"Budget written to {args.out}/ (budget_months.parquet, budget.csv, fan.png, meta.json)")
-    return 0
-
-
-def cmd_optimise(args: argparse.Namespace) -> int:
-    from experiments.optimise.output import format_outcome, write_outputs
-    from experiments.optimise.search import Problem, optimise
-    from experiments.optimise.targets import parse_targets
-    from experiments.results.runner import as_points
-    from experiments.running.files import ensure_writable
-    from models.loading import load_scenario
-    from models.settings import RunSettings
-
-    scenario = load_scenario(args.scenario)
-    try:
-        targets, vary = parse_targets(args.target, args.vary, scenario)
-        if not 0.5 <= args.confidence < 1:
-            raise ValueError(f"--confidence must be >= 0.5 and < 1, got {args.confidence:g}")
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    settings = _settings_or_usage_error(lambda: RunSettings(
-        reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h, keep_calls=False), as_points(scenario))
-    ensure_writable(args.out)
-    problem = Problem(scenario, targets, vary, settings, args.per_interval, args.confidence, args.max_agents)
-    with _executor(args, tasks=settings.reps) as executor:
-        try:
-            outcome = optimise(problem, executor)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    write_outputs(problem, outcome, args.out)
-    print(format_outcome(outcome))
-    print(f"\n{len(outcome.log)} staffings simulated; written to {args.out}/ (optimised.toml, evaluations.csv, summary.csv)")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from experiments.report.page import write_report
-    from experiments.results.folder import read_results
-    from experiments.results.offers import read_offers
-    from experiments.results.runner import run
-    from experiments.running.executors import make_executor
-    from experiments.study.sweep_file import load_sweep
-
-    folder = args.source
-    if folder.suffix == ".toml":
-        sweep = load_sweep(folder)
-        folder = args.results or Path("outputs") / folder.stem
-        settings = _settings_or_usage_error(lambda: sweep.settings(keep_calls=False), sweep.points)
-        _warn_about_warmup(sweep.points, settings)
-        with make_executor(args.jobs) as executor:
-            run(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
-    path = write_report(read_results(folder), args.out, offers=read_offers(folder))
-    print(f"Report written to {path}")
-    return 0
-
-
-def cmd_offers(args: argparse.Namespace) -> int:
-    from experiments.results.folder import read_results
-    from experiments.results.offers import OFFERS_CSV, offers_table
-    from experiments.results.text import format_offers
-    from experiments.running.files import write_csv
-    from models.offers import load_offers
-
-    result = read_results(args.results)
-    if not result.points:
-        raise UsageError(f"{args.results}: the scenarios of these results are not available (a scenario file "
-                         "changed or is gone since the run); run it again to price offers")
-    pools = {p.name: p.kind for point in result.points for p in point.scenario.pools}
-    offers = load_offers(args.offers, pools, {p.scenario.currency for p in result.points})
-    try:
-        table = offers_table(result, offers)
-    except ValueError as exc:
-        raise UsageError(f"{args.offers}: {exc}") from None
-    out = args.out if args.out is not None else args.results
-    write_csv(table, out / OFFERS_CSV)
-    print(format_offers(result, table, args.offers.name))
-    print(f"\nOffers written to {out / OFFERS_CSV}")
-    return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from models.loading import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    pools = ", ".join(f"{p.name} ({p.kind}, {p.location})" for p in scenario.pools)
-    print(f"{args.scenario}: ok: {scenario.name!r}, {len(scenario.demand)} call type(s), pools {pools}")
-    return 0
-
-
-def cmd_erlang(args: argparse.Namespace) -> int:
-    from models import erlang
-
-    rate = args.calls_per_h / 3600.0
-    if rate <= 0 or args.handle_s <= 0:
-        raise UsageError("--calls-per-h and --handle-s must be > 0")
-    if args.target_sl is not None and not 0 < args.target_sl < 1:
-        raise UsageError(f"--target-sl must be between 0 and 1, got {args.target_sl}")
-    try:
-        agents = args.agents or erlang.agents_for_service_level(
-            rate, args.handle_s, args.target_sl, args.threshold_s, args.patience_s, args.lines)
-        m = erlang.queue_metrics(rate, args.handle_s, agents, args.threshold_s, args.patience_s, args.lines)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    print(f"agents              {m.servers}")
-    print(f"load                {m.load_erlangs:.3f} Erlangs")
-    print(f"P(wait)             {m.p_wait_frac:.4f}")
-    print(f"service level       {m.service_level_frac:.4f}  (answered within {m.threshold_s:g} s / offered)")
-    print(f"ASA                 {m.asa_s:.2f} s")
-    print(f"abandonment         {m.abandon_frac:.4f}")
-    print(f"blocked             {m.blocked_frac:.4f}")
-    print(f"occupancy           {m.occupancy_frac:.4f}")
-    return 0
-
-
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "report": cmd_report,
-            "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang}
 
 
 def main(argv: list[str] | None = None) -> int:
