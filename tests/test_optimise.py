@@ -179,3 +179,34 @@ def test_overflow_optimum_equals_brute_force_enumeration(executor):
     best = min(feasible, key=lambda ev: ev.cost_mean)
     assert dict(outcome.staffing) == dict(best.staffing)
     assert max(best.staffing["a"]) < 8 and max(best.staffing["b"]) < 14  # inside the grid, not on its edge
+
+
+@pytest.mark.slow
+def test_a_peaked_day_meets_every_interval_where_stationary_erlang_a_does_not(executor):
+    # One pool open 07:00-21:00 in 30-minute intervals, two peaks (about 200 and 140 calls/h),
+    # targets in every open interval. Judged on a seed the search never saw: the optimised staffing
+    # meets every target in every interval on the mean; staffing each interval by its own stationary
+    # Erlang A figure (the warm start) misses some on the falling side of a peak, where the backlog
+    # of the busier interval before carries over (docs/optimise.md gives the measured figures).
+    import dataclasses
+
+    import numpy as np
+
+    from experiments.optimise.evaluate import evaluate
+    from experiments.optimise.warm import warm_start
+
+    hours = np.arange(48) / 2
+    profile = [round(20 + 180 * np.exp(-((x - 11) / 3) ** 2) + 120 * np.exp(-((x - 16) / 2.5) ** 2), 1)
+               for x in hours]
+    scn = scenario([pool("a", 10, open_h=[7, 21])], interval_min=30, profile_per_h=profile,
+                   handle={"dist": "exponential", "mean_s": HANDLE_S},
+                   patience={"dist": "exponential", "mean_s": 300.0})
+    targets = (parse_target("sl_frac>=0.8", scn), parse_target("abandon_frac<=0.05", scn))
+    settings = RunSettings(reps=6, days=5, warmup_h=0, seed=2, keep_calls=False)
+    outcome = optimise(Problem(scn, targets, ("a",), settings, per_interval=True), executor)
+    stationary = warm_start(scn, ("a",), targets, True, 2000)
+    fresh = dataclasses.replace(settings, seed=99)
+    found, erlang = evaluate(scn, [outcome.staffing, stationary], targets, fresh, executor, True)
+    assert len(found.estimates) == 2 * 28  # 28 open intervals, 2 targets each
+    assert all(e.mean_met for e in found.estimates)
+    assert any(not e.mean_met for e in erlang.estimates)
