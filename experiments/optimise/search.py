@@ -90,6 +90,7 @@ class Search:
     def __init__(self, problem: Problem, executor: Executor | None = None) -> None:
         self.problem, self.executor = problem, executor
         self.log: list[tuple[str, int, Evaluation]] = []
+        self.seen: dict[tuple[int, tuple[tuple[str, tuple[int, ...]], ...]], Evaluation] = {}
 
     def run(self) -> Outcome:
         """Up, down and re-check (see the module's docstring)."""
@@ -106,12 +107,19 @@ class Search:
         return Outcome(best.staffing, best, recheck, self.log)
 
     def evaluate(self, staffings: Sequence[Staffing], phase: str, seed: int | None = None) -> list[Evaluation]:
+        """Each staffing's evaluation on ``seed`` (default: the search's), simulating only those
+        not evaluated on it before (the same seed gives the same result); new ones are logged."""
         p = self.problem
         settings = p.settings if seed is None else replace(p.settings, seed=seed)
-        out = evaluate(p.scenario, staffings, p.targets, settings, self.executor, p.per_interval, p.confidence,
-                       p.cost)
-        self.log += [(phase, settings.seed, ev) for ev in out]
-        return out
+        keys = [(settings.seed, tuple(sorted(s.items()))) for s in staffings]
+        new = list({key: s for key, s in zip(keys, staffings, strict=True) if key not in self.seen}.items())
+        if new:
+            done = evaluate(p.scenario, [s for _, s in new], p.targets, settings, self.executor, p.per_interval,
+                            p.confidence, p.cost)
+            for (key, _), ev in zip(new, done, strict=True):
+                self.seen[key] = ev
+                self.log.append((phase, settings.seed, ev))
+        return [self.seen[key] for key in keys]
 
     # ------------------------------------------------------------------ up
 
@@ -169,7 +177,8 @@ class Search:
         and is cheaper with confidence (the one-sided bound of the paired cost difference < 0), so
         noise is never chased; at most :data:`MAX_ROUNDS` moves."""
         for _ in range(MAX_ROUNDS):
-            moves = _moves(best.staffing, self.problem.vary)
+            paid = tuple(n for n in self.problem.vary if self.problem.scenario.pool(n).kind == "inhouse")
+            moves = _moves(best.staffing, self.problem.vary, paid)
             if not moves:
                 return best
             better = [ev for ev in self.evaluate(moves, "polish") if ev.feasible and self.cheaper(ev, best)]
@@ -246,10 +255,13 @@ class Search:
         return {nearest[0]} if nearest else set(lowered)
 
 
-def _moves(staffing: Staffing, vary: Sequence[str]) -> list[Staffing]:
-    """Flat staffings one agent away: a pool -1 (never below 1) or +1, or an agent moved between two pools."""
+def _moves(staffing: Staffing, vary: Sequence[str], paid: Sequence[str]) -> list[Staffing]:
+    """Flat staffings one agent away: a pool -1 (never below 1), a ``paid`` pool +1, or an agent
+    moved between two pools. Only pools whose agents the client pays by the hour (in-house) may
+    grow: a vendor's agents cost the client nothing per head, so adding them would always look
+    cheaper (fewer waits) and the polish would staff the vendor for it."""
     level = {name: max(staffing[name]) for name in vary}
-    steps = [{name: d} for name in vary for d in (-1, 1)]
+    steps = [{name: -1} for name in vary] + [{name: 1} for name in paid]
     steps += [{give: -1, take: 1} for give in vary for take in vary if give != take]
     out: list[Staffing] = []
     for step in steps:
