@@ -219,6 +219,17 @@ def test_offers_that_keep_the_usage_need_no_calls(folders, tmp_path, capsys):
     assert pd.read_csv(tmp_path / "offers.csv")["offer"].tolist() == [AS_SIMULATED, "B"]
 
 
+def test_results_from_before_the_pricing_models_are_one_line(folders, tmp_path, capsys):
+    old = tmp_path / "old"
+    shutil.copytree(folders["no_calls"], old)
+    usage = pd.read_parquet(old / "usage.parquet").drop(columns=["paid_h", "resolved_n"])
+    usage.to_parquet(old / "usage.parquet")
+    done = run_main(capsys, "offers", old, folders["offers"])
+    assert done.returncode == 2 and not (old / "offers.csv").exists()
+    assert done.stderr == (f"{PREFIX}{old}: written by an older bposim (its usage table has no resolved_n, paid_h, "
+                           "which pricing needs); run it again\n")
+
+
 # ----------------------------------------------------------------------------- bad input
 
 BAD = {

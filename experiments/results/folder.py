@@ -21,6 +21,7 @@ from experiments.study.points import SweepPoint, expand
 from models.fields import ScenarioError
 from models.loading import load_scenario
 from models.settings import RunSettings
+from sim.usage import USAGE_COLUMNS
 
 REQUIRED = ("meta.json", "runs.parquet", "pool_runs.parquet", "intervals.parquet", "usage.parquet",
             "contacts.parquet", "invoices.parquet")
@@ -56,6 +57,10 @@ def read_results(folder: Path) -> Result:
         raise OutputError(f"{folder}: cannot read the results ({exc})") from None
     if "scenario_id" not in tables["runs"].columns:
         raise OutputError(f"{folder}: written by an older bposim (no scenario ids); run it again")
+    lacking = [name for name in USAGE_COLUMNS if name not in tables["usage"].columns]
+    if lacking:
+        raise OutputError(f"{folder}: written by an older bposim (its usage table has no {', '.join(lacking)}, "
+                          "which pricing needs); run it again")
     return Result(_in_table_order(points_from_meta(meta), tables["runs"]), settings, tables.get("calls"),
                   tables["intervals"], tables["usage"],
                   tables["contacts"],
