@@ -147,7 +147,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     problem = Problem(scenario, targets, vary, settings, args.per_interval, args.confidence, args.max_agents)
     with executor_of(args, tasks=settings.reps) as executor:
         try:
-            outcome = optimise(problem, executor)
+            outcome = optimise(problem, executor, progress=None)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     write_outputs(problem, outcome, args.out)

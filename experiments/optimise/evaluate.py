@@ -98,10 +98,14 @@ def staffed(scenario: Scenario, staffing: Staffing) -> Scenario:
 
 def evaluate(scenario: Scenario, staffings: Sequence[Staffing], targets: Sequence[Target], settings: RunSettings,
              executor: Executor | None, per_interval: bool, confidence: float = 0.95,
-             cost: str = "total_with_quality_cost") -> list[Evaluation]:
-    """Simulate every staffing (same seed and replications) and judge every target on each."""
+             cost: str = "total_with_quality_cost", progress: bool | None = False,
+             label: str = "staffings") -> list[Evaluation]:
+    """Simulate every staffing (same seed and replications) and judge every target on each.
+
+    ``progress``: a bar of the batch's tasks on stderr, labelled ``label`` (None: when stderr is a terminal).
+    """
     points = [SweepPoint(f"staffing-{k}", scenario.name, staffed(scenario, s)) for k, s in enumerate(staffings)]
-    result = run(points, settings, executor=executor, progress=False)
+    result = run(points, settings, executor=executor, progress=progress, name=label)
     out = []
     for k, staffing in enumerate(staffings):
         sid = points[k].scenario_id

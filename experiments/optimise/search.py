@@ -87,8 +87,8 @@ class Outcome:
 class Search:
     """One optimisation: evaluations are logged as they are made."""
 
-    def __init__(self, problem: Problem, executor: Executor | None = None) -> None:
-        self.problem, self.executor = problem, executor
+    def __init__(self, problem: Problem, executor: Executor | None = None, progress: bool | None = False) -> None:
+        self.problem, self.executor, self.progress = problem, executor, progress
         self.log: list[tuple[str, int, Evaluation]] = []
         self.seen: dict[tuple[int, tuple[tuple[str, tuple[int, ...]], ...]], Evaluation] = {}
 
@@ -114,8 +114,9 @@ class Search:
         keys = [(settings.seed, tuple(sorted(s.items()))) for s in staffings]
         new = list({key: s for key, s in zip(keys, staffings, strict=True) if key not in self.seen}.items())
         if new:
+            label = f"{phase} {len(self.log) + 1}-{len(self.log) + len(new)}"
             done = evaluate(p.scenario, [s for _, s in new], p.targets, settings, self.executor, p.per_interval,
-                            p.confidence, p.cost)
+                            p.confidence, p.cost, self.progress, label)
             for (key, _), ev in zip(new, done, strict=True):
                 self.seen[key] = ev
                 self.log.append((phase, settings.seed, ev))
@@ -278,6 +279,9 @@ def _flat(staffing: Staffing, name: str, level: int) -> Staffing:
     return {**staffing, name: (level,) * len(staffing[name])}
 
 
-def optimise(problem: Problem, executor: Executor | None = None) -> Outcome:
-    """The cheapest staffing found for ``problem`` (see the module's docstring)."""
-    return Search(problem, executor).run()
+def optimise(problem: Problem, executor: Executor | None = None, progress: bool | None = False) -> Outcome:
+    """The cheapest staffing found for ``problem`` (see the module's docstring).
+
+    ``progress``: a bar per batch of staffings on stderr (None: when stderr is a terminal).
+    """
+    return Search(problem, executor, progress).run()
