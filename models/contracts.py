@@ -27,7 +27,7 @@ from numbers import Real
 from typing import TypeGuard
 
 from models.billing import BILLING_MONTH_S
-from models.sla import SLA, SLATerm, check_terms, describe_terms
+from models.sla import DEFAULT_CAP_FRAC, SLA, SLATerm, check_terms, describe_terms
 
 __all__ = ["BILLING_BASES", "BILLING_MONTH_S", "SLA", "TIER_MODES", "Contract", "SLATerm", "Tier",
            "validate_contract"]
@@ -107,8 +107,8 @@ class Contract:
     per_call: float = 0.0
     per_resolved: float = 0.0
     sla_terms: tuple[SLATerm, ...] = ()
-    sla_cap_frac: float = 0.12
-    sla_bonus_cap_frac: float = 0.12
+    sla_cap_frac: float = DEFAULT_CAP_FRAC
+    sla_bonus_cap_frac: float = DEFAULT_CAP_FRAC
     escalation_per_year_frac: float = 0.0
 
     @property
@@ -210,12 +210,10 @@ def _check_sla_fields(contract: Contract) -> list[tuple[str, str]]:
         value = getattr(contract, name)
         if not (_is_number(value) and 0.0 <= value <= 1.0):
             problems.append((name, f"must be a fraction in [0, 1], got {num_text(value)}"))
-        elif not contract.sla_terms and value != _DEFAULT_CAP:
+        elif not contract.sla_terms and value != DEFAULT_CAP_FRAC:
             problems.append((name, "applies to a list of sla terms only; a single sla table has its own cap_frac"))
     return problems
 
-
-_DEFAULT_CAP = 0.12
 
 
 def _check_tiers(tiers: tuple[Tier, ...]) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ from models.fields import ScenarioError, Table, check_number, suggest
 from models.pools import KINDS, LOCATIONS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
-from models.sla import SLA_METRICS
+from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS
 
 MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
@@ -272,7 +272,7 @@ def _read_sla(t: Table) -> SLA:
     sla = SLA(target_frac=t.take_float("target_frac", low=0, high=1),
               threshold_s=t.take_float("threshold_s", low=0, high=MAX_DURATION_S),
               credit_frac=t.take_float("credit_frac", low=0, high=1),
-              cap_frac=t.take_float("cap_frac", 0.12, low=0, high=1))
+              cap_frac=t.take_float("cap_frac", DEFAULT_CAP_FRAC, low=0, high=1))
     t.done()
     return sla
 

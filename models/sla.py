@@ -23,6 +23,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+#: The usual amount at risk: credits (and, by default, bonuses) capped at 12% of the invoice
+#: (10-12% is usual, 15% seen; shared/FIGURES.md).
+DEFAULT_CAP_FRAC = 0.12
+
 #: Metrics a term may judge, and whether a higher value is better.
 SLA_METRICS: dict[str, bool] = {"sl_frac": True, "asa_s": False, "abandon_frac": False, "resolution_frac": True}
 
@@ -71,7 +75,7 @@ class SLA:
     target_frac: float
     threshold_s: float
     credit_frac: float
-    cap_frac: float = 0.12
+    cap_frac: float = DEFAULT_CAP_FRAC
 
     def term(self) -> SLATerm:
         """This agreement as an ``sl_frac`` term."""

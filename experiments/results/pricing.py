@@ -56,7 +56,8 @@ def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, hor
         rows.append([row.rep, row.pool, row.month, fracs[row.month], lines.billed_min, row.paid_h, row.answered_n,
                      row.resolved_n, lines.fixed_cost, lines.usage_cost, lines.hourly_cost, lines.calls_cost,
                      lines.resolved_cost, lines.floor_cost, lines.credit_cost, lines.bonus_cost, lines.invoice_cost,
-                     lines.tier_n, lines.service_level_frac, *measured.values(),
+                     lines.tier_n, lines.service_level_frac,
+                     *(measured[name] for name in ("asa_s", "abandon_frac", "resolution_frac")),
                      *(lines.sla_by_metric.get(metric, 0.0) for metric in SLA_COST_COLUMNS)])
     frame = pd.DataFrame(rows, columns=INVOICE_COLUMNS)
     return frame.astype({name: (np.int64 if name in _WHOLE else float) for name in INVOICE_COLUMNS if name != "pool"})
