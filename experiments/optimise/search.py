@@ -12,9 +12,9 @@ interval of the day):
 2. **down**: whole-horizon, each varied pool in turn is bisected to the fewest agents that keep
    every target met, until a pass changes nothing, then a steepest descent on cost over one-agent
    moves (a pool -1 or +1, an agent moved between pools) taken only when cheaper with confidence;
-   per interval, every interval with more than one agent loses one at once, the intervals then
-   failing (or those before them, when the failure carried over) are frozen at their count, until
-   none is left to lower;
+   per interval, every (pool, interval) place is searched at once, galloping down then bisecting,
+   one simulated staffing per round (a place passes when no failing target acts on it), then the
+   combined staffing is raised where it fails;
 3. **re-check**: the result is simulated again on fresh replications (the seed + 1, streams the
    search never saw) and each target's estimate there says how sure it is met (``sure_frac``). A
    target whose fresh mean misses it is repaired by the up step and checked on the next fresh
@@ -27,6 +27,7 @@ tests compare it with exact Erlang minima and with brute-force enumeration.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -58,6 +59,8 @@ class Problem:
         max_agents: Most agents a pool may get in an interval.
         cost: The ``runs`` column the staffing is priced by.
         start: Where the search starts (default: the Erlang A staffing of experiments/optimise/warm.py).
+        simultaneous: ``confidence`` holds for every target in every judged interval together
+            (Bonferroni), not for each alone.
     """
 
     scenario: Scenario
@@ -69,6 +72,7 @@ class Problem:
     max_agents: int = 2000
     cost: str = "total_with_quality_cost"
     start: Staffing | None = None
+    simultaneous: bool = False
 
 
 @dataclass
@@ -116,7 +120,7 @@ class Search:
         if new:
             label = f"{phase} {len(self.log) + 1}-{len(self.log) + len(new)}"
             done = evaluate(p.scenario, [s for _, s in new], p.targets, settings, self.executor, p.per_interval,
-                            p.confidence, p.cost, self.progress, label)
+                            p.confidence, p.cost, self.progress, label, p.simultaneous)
             for (key, _), ev in zip(new, done, strict=True):
                 self.seen[key] = ev
                 self.log.append((phase, settings.seed, ev))
@@ -139,7 +143,7 @@ class Search:
         """``staffing`` with agents added wherever a target fails (steps doubling per place)."""
         out = {name: list(agents) for name, agents in staffing.items()}
         for name, interval in sorted(self.places(failing)):
-            step = steps.get((name, interval), 1)
+            step = steps.get((name, interval), first_step(max(out[name]) if interval == WHOLE else out[name][interval]))
             steps[(name, interval)] = 2 * step
             for i in self.intervals(name, interval):
                 out[name][i] += step
@@ -209,8 +213,9 @@ class Search:
 
     def bisect(self, best: Evaluation, name: str) -> Evaluation:
         """The fewest agents of pool ``name`` (all else as in ``best``) that keep every target met:
-        steps down of 1, 2, 4, ... agents while met, then bisection of the last step."""
-        level, step = max(best.staffing[name]), 1
+        steps down (the first :func:`first_step`, then doubling) while met, then bisection of the last step."""
+        level = max(best.staffing[name])
+        step = first_step(level)
         failing = None
         while failing is None and level > 1:
             trial = max(1, level - step)
@@ -229,31 +234,55 @@ class Search:
         return best
 
     def down_intervals(self, best: Evaluation) -> Evaluation:
-        """Lower every unfrozen interval by one at once; freeze where that fails."""
-        frozen: set[tuple[str, int]] = set()
-        while True:
-            open_ = [(n, i) for n in self.problem.vary for i, a in enumerate(best.staffing[n])
-                     if a > 1 and (n, i) not in frozen]
-            if not open_:
-                return best
-            trial = {n: tuple(a - 1 if (n, i) in open_ else a for i, a in enumerate(agents))
-                     for n, agents in best.staffing.items()}
-            ev = self.evaluate([trial], "down")[0]
-            if ev.feasible:
-                best = ev
-                continue
-            frozen |= self.to_freeze(ev.failing(), set(open_))
+        """Per interval: every (pool, interval) place is searched at once, by galloping steps down
+        (the first :func:`first_step`, then doubling) while it keeps its targets, then bisection between its lowest passing
+        and highest failing counts; one simulated staffing per round tries every open place.
 
-    def to_freeze(self, failing: Sequence[Estimate], lowered: set[tuple[str, int]]) -> set[tuple[str, int]]:
-        """The lowered places to freeze: where targets failed, else the lowered ones just before them."""
-        places = self.places(failing) & lowered
-        if places:
-            return places
+        A place passes in a round when no failing target acts on it (see :meth:`places`). Service
+        improves with agents everywhere, so a place that passes while its neighbours were lowered
+        too passes with them higher; a place that fails may have failed because of a neighbour
+        (calls carried over), which at worst leaves it an agent high. The combined staffing is then
+        simulated, and raised where it fails (:meth:`up`).
+        """
+        high = {(n, i): a for n in self.problem.vary for i, a in enumerate(best.staffing[n])}
+        low = {place: 0 for place in high}
+        step = {place: first_step(a) for place, a in high.items()}
+        for _ in range(MAX_ROUNDS):
+            trial = {place: self.next_trial(high[place], low[place], step[place]) for place in high
+                     if high[place] - low[place] > 1 and high[place] > 1}
+            if not trial:
+                break
+            staffing = {n: tuple(trial.get((n, i), a) for i, a in enumerate(agents))
+                        for n, agents in self.staffing_of(high).items()}
+            ev = self.evaluate([staffing], "down")[0]
+            failed = self.places(ev.failing())
+            for place, count in trial.items():
+                if place in failed:
+                    low[place], step[place] = count, 0  # bisect from now on
+                else:
+                    high[place] = count
+                    step[place] = 2 * step[place] if step[place] else 0
+        return self.up(self.staffing_of(high), "down")
+
+    @staticmethod
+    def next_trial(high: int, low: int, step: int) -> int:
+        """The next count to try at a place: ``step`` below ``high`` while galloping (never at or
+        below ``low``, never below 1), else halfway between ``low`` and ``high``."""
+        if step:
+            return max(1, low + 1, high - step)
+        return max(1, (low + high) // 2)
+
+    def staffing_of(self, counts: dict[tuple[str, int], int]) -> Staffing:
+        """A staffing from counts per (pool, interval)."""
         per_day = self.problem.scenario.intervals_per_day
-        before = {(n, (i - k) % per_day) for n, i in self.places(failing) for k in range(1, per_day)}
-        nearest = sorted(before & lowered, key=lambda place: min((i - place[1]) % per_day
-                                                                 for _, i in self.places(failing)))
-        return {nearest[0]} if nearest else set(lowered)
+        return {n: tuple(counts[(n, i)] for i in range(per_day)) for n in self.problem.vary}
+
+
+def first_step(agents: int) -> int:
+    """The first step up from ``agents``: a quarter of its square root (at least 1), the scale on
+    which service changes (square-root staffing: a safety margin of beta·sqrt(load) agents), so a
+    large pool is not raised one agent at a time; later steps double."""
+    return max(1, round(math.sqrt(max(agents, 0)) / 4))
 
 
 def _moves(staffing: Staffing, vary: Sequence[str], paid: Sequence[str]) -> list[Staffing]:
