@@ -85,6 +85,8 @@ def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
     opt.add_argument("--warmup-h", type=_number, default=24.0, help="warm-up hours not counted (default 24)")
     opt.add_argument("--seed", type=_seed, default=12345, help="root seed of the search (default 12345)")
     opt.add_argument("--confidence", type=_number, default=0.95, help="one-sided confidence of each target (default 0.95)")
+    opt.add_argument("--simultaneous", action="store_true",
+                     help="the confidence holds for every target in every judged interval together (Bonferroni)")
     opt.add_argument("--max-agents", type=_positive_int, default=2000, help="most agents per pool and interval")
     _add_executor(opt)
     opt.add_argument("--out", type=Path, required=True, help="folder for optimised.toml, evaluations.csv, summary.csv")

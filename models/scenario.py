@@ -6,6 +6,7 @@ Run controls (replications, seed, horizon, warm-up) live in ``RunSettings``, nev
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from models.budget import BudgetCalendar
@@ -63,6 +64,12 @@ class Scenario:
 
     def pool_index(self, name: str) -> int:
         return [p.name for p in self.pools].index(name)
+
+    def with_agents(self, agents: Mapping[str, Sequence[int]]) -> Scenario:
+        """A copy whose named pools get these agents per interval of the day (others unchanged)."""
+        pools = tuple(replace(p, agents=tuple(int(a) for a in agents[p.name])) if p.name in agents else p
+                      for p in self.pools)
+        return replace(self, pools=pools)
 
     def digest(self) -> str:
         """A short stable hash of the scenario's content (for ``meta`` and result folders)."""

@@ -24,7 +24,8 @@ SCENARIOS = ROOT / "experiments" / "scenarios"
 OVERRIDES: dict[str, dict[str, object]] = {
     "01_quickstart": {"SCENARIO": str(SCENARIOS / "baseline.toml"), "REPS": 2, "DAYS": 2, "WARMUP_H": 24},
     "10_inhouse_vs_offshore": {"SWEEP": str(ROOT / "experiments" / "sweeps" / "inhouse_vs_bpo.toml"),
-                               "REPS": 2, "DAYS": 1, "WARMUP_H": 0, "JOBS": 2, "OUT": None},
+                               "REPS": 2, "DAYS": 1, "WARMUP_H": 0, "JOBS": 2, "OUT": None,
+                               "SEARCH": {"reps": 2, "days": 1, "warmup_h": 0, "per_interval": False}},
     "20_contract_pricing": {"SCENARIO": str(SCENARIOS / "offshore_bpo.toml"), "REPS": 2, "DAYS": 2,
                             "WARMUP_H": 24},
     "30_offers_and_budget": {"LOCAL": str(SCENARIOS / "local_bpo.toml"), "OFFSHORE": str(SCENARIOS / "offshore_bpo.toml"),

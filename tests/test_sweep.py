@@ -24,6 +24,7 @@ from models.settings import RunSettings
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "experiments" / "scenarios"
 BUNDLED = ROOT / "experiments" / "sweeps" / "inhouse_vs_bpo.toml"
+HAND_STAFFED = ROOT / "tests" / "data" / "hand_staffed_sweep.toml"
 
 
 @pytest.fixture(scope="module")
@@ -172,8 +173,8 @@ def test_a_study_picks_options_and_names_its_points():
 # --------------------------------------------------------------------------- the bundled sweep
 
 
-def test_bundled_sweep_scales_each_options_agents_by_square_root_staffing():
-    sweep = load_sweep(BUNDLED)
+def test_hand_staffed_sweep_scales_each_options_agents_by_square_root_staffing():
+    sweep = load_sweep(HAND_STAFFED)
     assert len(sweep.points) == 30 and sweep.settings() == RunSettings(reps=4, days=10, warmup_h=72)
     handle_s = 380.0
     for option in sweep.options:

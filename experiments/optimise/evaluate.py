@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -92,17 +92,18 @@ class Evaluation:
 
 def staffed(scenario: Scenario, staffing: Staffing) -> Scenario:
     """``scenario`` with the varied pools' agents replaced."""
-    pools = tuple(replace(p, agents=tuple(staffing[p.name])) if p.name in staffing else p for p in scenario.pools)
-    return replace(scenario, pools=pools)
+    return scenario.with_agents(staffing)
 
 
 def evaluate(scenario: Scenario, staffings: Sequence[Staffing], targets: Sequence[Target], settings: RunSettings,
              executor: Executor | None, per_interval: bool, confidence: float = 0.95,
              cost: str = "total_with_quality_cost", progress: bool | None = False,
-             label: str = "staffings") -> list[Evaluation]:
+             label: str = "staffings", simultaneous: bool = False) -> list[Evaluation]:
     """Simulate every staffing (same seed and replications) and judge every target on each.
 
     ``progress``: a bar of the batch's tasks on stderr, labelled ``label`` (None: when stderr is a terminal).
+    ``simultaneous``: the ``confidence`` holds for all the m estimates of a staffing together
+    (Bonferroni: each is judged at 1 - (1 - confidence) / m), not for each alone.
     """
     points = [SweepPoint(f"staffing-{k}", scenario.name, staffed(scenario, s)) for k, s in enumerate(staffings)]
     result = run(points, settings, executor=executor, progress=progress, name=label)
@@ -111,15 +112,18 @@ def evaluate(scenario: Scenario, staffings: Sequence[Staffing], targets: Sequenc
         sid = points[k].scenario_id
         intervals = result.intervals[result.intervals["scenario_id"] == sid]
         runs = result.runs[result.runs["scenario_id"] == sid].sort_values("rep")
-        estimates = tuple(e for t in targets for e in _judge(t, intervals, scenario, per_interval, confidence))
+        values = [v for t in targets for v in _values(t, intervals, scenario, per_interval)]
+        each = 1.0 - (1.0 - confidence) / max(len(values), 1) if simultaneous else confidence
+        estimates = tuple(_estimate(t, interval, v, each) for t, interval, v in values)
         costs = runs[cost].to_numpy(dtype=float)
         out.append(Evaluation(dict(staffing), estimates, float(costs.mean()), tuple(costs.tolist())))
     return out
 
 
-def _judge(target: Target, intervals: pd.DataFrame, scenario: Scenario, per_interval: bool,
-           confidence: float) -> list[Estimate]:
-    """The target's estimate over the whole period, or per interval of the day where it applies."""
+def _values(target: Target, intervals: pd.DataFrame, scenario: Scenario,
+            per_interval: bool) -> list[tuple[Target, int, np.ndarray]]:
+    """The target's metric per replication, over the whole period or per interval of the day where
+    it is judged: (target, interval, values)."""
     rows = intervals if target.pool == OVERALL else intervals[intervals["pool"] == target.pool]
     keys = ["rep"]
     if per_interval:
@@ -128,12 +132,12 @@ def _judge(target: Target, intervals: pd.DataFrame, scenario: Scenario, per_inte
     columns = ["scheduled_n", "staffed_s", "busy_s", *COUNT_COLUMNS]
     values = add_rates(rows.groupby(keys, observed=True, as_index=False)[columns].sum())
     base = "staffed_s" if target.metric == "occupancy_frac" else "offered_n"
-    estimates = []
+    estimates: list[tuple[Target, int, np.ndarray]] = []
     groups = values.groupby("of_day") if per_interval else [(WHOLE, values)]
     for interval, part in groups:
         if (part[base] <= 0).all() or (part["scheduled_n"] <= 0).all():
             continue  # closed, or no calls: nothing to judge (calls waiting for the opening count later)
-        estimates.append(_estimate(target, int(interval), part[target.metric].to_numpy(dtype=float), confidence))
+        estimates.append((target, int(interval), part[target.metric].to_numpy(dtype=float)))
     return estimates
 
 

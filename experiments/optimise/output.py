@@ -69,4 +69,14 @@ def format_outcome(outcome: Outcome) -> str:
         verdict = "met" if e.met else ("mean meets it" if e.mean_met else "MISSED")
         lines.append(f"  {e.target.text}{where}: {e.mean:.4g} (bound {e.bound:.4g}), {verdict}, "
                      f"sure {100 * e.sure_frac:.1f}%")
+    joint = joint_sure_frac(outcome.recheck.estimates)
+    if len(outcome.recheck.estimates) > 1 and joint == joint:
+        lines.append(f"  all {len(outcome.recheck.estimates)} together: at least {100 * joint:.1f}% sure "
+                     "(Bonferroni: 1 - the sum of each one's doubt)")
     return "\n".join(lines)
+
+
+def joint_sure_frac(estimates: tuple[Estimate, ...]) -> float:
+    """A lower bound of how sure it is that every estimate's target is met at once: 1 minus the
+    sum of each one's doubt (1 - sure_frac), at least 0 (Bonferroni; nan if any is nan)."""
+    return max(0.0, 1.0 - sum(1.0 - e.sure_frac for e in estimates))

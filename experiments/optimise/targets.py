@@ -52,47 +52,51 @@ class Target:
         return self.value - estimate if self.op == ">=" else estimate - self.value
 
 
-def parse_target(text: str, scenario: Scenario) -> Target:
-    """The target written ``[POOL:]METRIC OP VALUE``; ValueError (one line, allowed values) if bad."""
+def parse_target(text: str, scenario: Scenario, label: str = "--target") -> Target:
+    """The target written ``[POOL:]METRIC OP VALUE``; ValueError (one line, allowed values) if bad.
+
+    ``label`` names where it was written in messages (``--target``, or a sweep file's field).
+    """
     match = _PATTERN.match(text)
     if match is None:
-        raise ValueError(f"--target {text!r}: write [POOL:]METRIC>=VALUE or <=VALUE, e.g. 'sl_frac>=0.8' "
+        raise ValueError(f"{label} {text!r}: write [POOL:]METRIC>=VALUE or <=VALUE, e.g. 'sl_frac>=0.8' "
                          f"or 'offshore:abandon_frac<=0.05'")
     metric, op, pool = match["metric"], match["op"], match["pool"] or OVERALL
     if metric not in DIRECTIONS:
-        raise ValueError(f"--target {text!r}: unknown metric {metric!r}{suggest(metric, tuple(DIRECTIONS))}; "
+        raise ValueError(f"{label} {text!r}: unknown metric {metric!r}{suggest(metric, tuple(DIRECTIONS))}; "
                          f"allowed: {', '.join(DIRECTIONS)}")
     if op != DIRECTIONS[metric]:
         better = "higher" if DIRECTIONS[metric] == ">=" else "lower"
-        raise ValueError(f"--target {text!r}: {metric} is better {better}, so its target is {metric}"
+        raise ValueError(f"{label} {text!r}: {metric} is better {better}, so its target is {metric}"
                          f"{DIRECTIONS[metric]}VALUE")
     names = tuple(p.name for p in scenario.pools)
     if pool != OVERALL and pool not in names:
-        raise ValueError(f"--target {text!r}: no pool {pool!r}{suggest(pool, names)}; pools: {', '.join(names)}")
-    return Target(metric, op, _value(text, metric, match["value"]), pool)
+        raise ValueError(f"{label} {text!r}: no pool {pool!r}{suggest(pool, names)}; pools: {', '.join(names)}")
+    return Target(metric, op, _value(text, metric, match["value"], label), pool)
 
 
-def _value(text: str, metric: str, raw: str) -> float:
+def _value(text: str, metric: str, raw: str, label: str) -> float:
     """The target's bound, checked: seconds >= 0 for asa_s, else a fraction in (0, 1)."""
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"--target {text!r}: the value must be a number, got {raw!r}") from None
+        raise ValueError(f"{label} {text!r}: the value must be a number, got {raw!r}") from None
     if metric == "asa_s":
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"--target {text!r}: asa_s must be a number of seconds > 0, got {raw}")
+            raise ValueError(f"{label} {text!r}: asa_s must be a number of seconds > 0, got {raw}")
     elif not 0.0 < value < 1.0:
-        raise ValueError(f"--target {text!r}: {metric} must be a fraction strictly between 0 and 1, got {raw}")
+        raise ValueError(f"{label} {text!r}: {metric} must be a fraction strictly between 0 and 1, got {raw}")
     return value
 
 
-def parse_targets(texts: Sequence[str], vary: Sequence[str] | None, scenario: Scenario) -> tuple[tuple[Target, ...],
-                                                                                                 tuple[str, ...]]:
+def parse_targets(texts: Sequence[str], vary: Sequence[str] | None, scenario: Scenario,
+                  label: str = "--target") -> tuple[tuple[Target, ...], tuple[str, ...]]:
     """The targets and the varied pools (default: every pool), each checked; ValueError (one line) if bad."""
-    targets = tuple(parse_target(text, scenario) for text in texts)
+    targets = tuple(parse_target(text, scenario, label) for text in texts)
     names = tuple(p.name for p in scenario.pools)
     chosen = tuple(dict.fromkeys(vary)) if vary else names
     for name in chosen:
         if name not in names:
-            raise ValueError(f"--vary {name!r}: no such pool{suggest(name, names)}; pools: {', '.join(names)}")
+            flag = "--vary" if label == "--target" else "vary"
+            raise ValueError(f"{flag} {name!r}: no such pool{suggest(name, names)}; pools: {', '.join(names)}")
     return targets, chosen

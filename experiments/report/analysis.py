@@ -12,6 +12,7 @@ experiments/report/plots.py draws these numbers; page.py and html.py put them in
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from numbers import Real
 
@@ -223,6 +224,61 @@ def break_even_points(summary: pd.DataFrame, x: X, metric: str = "monthly_cost",
         rows += [(a, b, xc, cost, a if a_below else b) for xc, cost, a_below in _crossings(grid, ya, yb)]
     columns = ["option_a", "option_b", "x", "cost", "cheaper_below"]
     return pd.DataFrame(rows, columns=columns).sort_values("x", ignore_index=True)
+
+
+def break_even_intervals(runs: pd.DataFrame, wide: pd.DataFrame, x: str, metric: str,
+                         level: float = 0.95) -> pd.DataFrame:
+    """Break-even volumes with their intervals, from the paired replications of two options.
+
+    ``wide``: one row per scenario used (``scenario_id``, ``option`` and the volume column ``x``);
+    ``runs``: per scenario and replication, ``metric`` (money per month). At each volume both
+    options cover, the per-replication difference of the two costs (paired: the same seed and
+    replication give the same callers to every option) has a mean and a Student-t interval at
+    ``level``; between volumes all three are interpolated linearly. A break-even volume is where
+    the mean difference changes sign; its interval is the range of volumes around it where the
+    difference's interval contains 0 (where the data cannot tell which option is cheaper), with
+    ``x_low``/``x_high`` NaN when that range runs past the swept volumes (the bound is outside).
+
+    Returns ``option_a``, ``option_b``, ``x``, ``x_low``, ``x_high`` (calls per hour, or the unit of
+    ``x``), ``cost`` (mean ``metric`` there) and ``cheaper_below``, sorted by ``x``.
+    """
+    require(runs, ["scenario_id", "rep", metric], "runs")
+    keyed = runs[["scenario_id", "rep", metric]].merge(wide[["scenario_id", "option", x]], on="scenario_id")
+    table = keyed.pivot_table(index=[x, "rep"], columns="option", values=metric, observed=True)
+    rows = []
+    for a, b in itertools.combinations(list(dict.fromkeys(wide["option"].astype(str))), 2):
+        if a not in table or b not in table:
+            continue
+        diff = (table[a] - table[b]).dropna().groupby(level=0)
+        stats = diff.agg(["mean", "std", "count"]).dropna()
+        stats = stats[stats["count"] >= 2]
+        if len(stats) < 2:
+            continue
+        xs = stats.index.to_numpy(float)
+        n = stats["count"].to_numpy(float)
+        half = np.asarray(t_quantile(n - 1, level)) * stats["std"].to_numpy(float) / np.sqrt(n)
+        mean = stats["mean"].to_numpy(float)
+        cost_b = table[b].groupby(level=0).mean().reindex(stats.index).to_numpy(float)
+        for xc, _, a_below in _crossings(xs, mean, np.zeros_like(mean)):
+            low, high = _undecided(xs, mean - half, mean + half, xc)
+            cost = float(np.interp(xc, xs, cost_b))
+            rows.append((a, b, xc, low, high, cost, a if a_below else b))
+    columns = ["option_a", "option_b", "x", "x_low", "x_high", "cost", "cheaper_below"]
+    return pd.DataFrame(rows, columns=columns).sort_values("x", ignore_index=True)
+
+
+def _undecided(xs: np.ndarray, low: np.ndarray, high: np.ndarray, at: float) -> tuple[float, float]:
+    """The range of x around ``at`` where the interpolated interval [low, high] contains 0 (bounds
+    NaN where it reaches the ends of ``xs``), found on a fine grid (1/2000 of the range)."""
+    grid = np.union1d(np.linspace(xs[0], xs[-1], 2001), [at])
+    inside = (np.interp(grid, xs, low) <= 0) & (np.interp(grid, xs, high) >= 0)
+    k = int(np.searchsorted(grid, at))
+    lo = hi = k
+    while lo > 0 and inside[lo - 1]:
+        lo -= 1
+    while hi < len(grid) - 1 and inside[hi + 1]:
+        hi += 1
+    return (math.nan if lo == 0 else float(grid[lo])), (math.nan if hi == len(grid) - 1 else float(grid[hi]))
 
 
 # ----------------------------------------------------------------------------- cost against service

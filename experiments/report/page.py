@@ -67,6 +67,13 @@ class Context:
     colors: dict[str, str]
     settings: dict[str, Any]
     cost: str                          # what options are ranked by (analysis.rank_cost)
+    equal_service: str | None = None   # the goal the equal-service points were staffed to, if any
+
+    @property
+    def equal_ids(self) -> set[str]:
+        """The scenarios staffed by the optimiser (an equal-service study)."""
+        optimised = self.result.optimised
+        return set() if optimised is None else set(optimised["scenario_id"].astype(str))
 
 
 def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -> dict[str, float]:
@@ -116,14 +123,33 @@ def build_context(result: Result, sl_target: float, at: Mapping[str, float]) -> 
     reference = _reference(wide, demand, at)
     volume = volumes[0] if volumes else None
     thresholds = _scenario_attr(result, "service_level_s")
+    goal = _equal_service_goal(result)
+    chosen = _equal_rows(wide, result)  # compare like with like: equal-service points when there are any
     return Context(
         result=result, summary=summary, wide=wide, params=params, agents=[c for c in params if c.endswith(".agents")],
-        volume=volume, reference=reference, headline=choose(at_values(wide, reference), ["option"], sl_target),
-        volume_summary=_volume_summary(summary, wide, volume, reference, sl_target), sl_target=sl_target,
+        volume=volume, reference=reference, headline=choose(at_values(chosen, reference), ["option"], sl_target),
+        volume_summary=_volume_summary(summary, chosen, volume, reference, sl_target), sl_target=sl_target,
         currency=" / ".join(_scenario_attr(result, "currency")),
         service_level_s=thresholds[0] if len(thresholds) == 1 else None,
         colors=option_colors(wide["option"].astype(str).tolist()), settings=asdict(result.settings),
-        cost=rank_cost(summary))
+        cost=rank_cost(summary), equal_service=goal)
+
+
+def _equal_rows(wide: pd.DataFrame, result: Result) -> pd.DataFrame:
+    """The rows of the options' equal-service points (for the options that have any), else ``wide``."""
+    if result.optimised is None or result.optimised.empty:
+        return wide
+    ids = set(result.optimised["scenario_id"].astype(str))
+    equal = wide["scenario_id"].astype(str).isin(ids)
+    has_equal = wide["option"].isin(wide.loc[equal, "option"])
+    return wide[equal | ~has_equal]
+
+
+def _equal_service_goal(result: Result) -> str | None:
+    """The goal text of the equal-service points ("; "-joined if studies differ), or None."""
+    if result.optimised is None or result.optimised.empty:
+        return None
+    return "; ".join(dict.fromkeys(result.optimised["goal"].astype(str)))
 
 
 # ----------------------------------------------------------------------------- figures
@@ -170,12 +196,7 @@ def _other_specs(ctx: Context) -> list[FigureSpec]:
     specs = []
     volume = ctx.volume
     if volume is not None:
-        specs.append(FigureSpec(
-            "cost_vs_volume", "Monthly cost against call volume, each option staffed to meet the target",
-            "Where two lines cross, the cheaper option changes: these break-even volumes are marked "
-            "with a cross and listed in the break-even section.",
-            lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, volume, ax, metric=ctx.cost,
-                                                 currency=ctx.currency, colors=ctx.colors)))
+        specs.append(_volume_spec(ctx, volume))
     rows = scenario_rows(ctx.summary, at_values(ctx.wide, ctx.reference)["scenario_id"])
     specs.append(FigureSpec(
         "cost_vs_service", f"Cost against service level, every scenario tried{_at_text(ctx)}",
@@ -184,6 +205,28 @@ def _other_specs(ctx: Context) -> list[FigureSpec]:
         lambda ax: plots.plot_cost_vs_service(rows, ax, cost=ctx.cost, target=ctx.sl_target, currency=ctx.currency,
                                               colors=ctx.colors)))
     return specs
+
+
+def _volume_spec(ctx: Context, volume: str) -> FigureSpec:
+    """Cost against volume: at equal service when the options were optimised to the same goal (the
+    cost of poor service shaded between the bill and the total), else as each option was staffed."""
+    base = "monthly_cost" if ctx.cost != "monthly_cost" else None
+    if ctx.equal_service:
+        title = "Monthly cost at equal service against call volume"
+        caption = (f"Every option at every volume was staffed by the optimiser (bposim optimise) to the same "
+                   f"targets, {ctx.equal_service}, searched on replications the report does not use; the "
+                   "solid line is the total with the cost of poor service, the dashed line the bill alone, "
+                   "the shading between them the cost of poor service. Where two solid lines cross the cheaper "
+                   "option changes: break-even volumes are marked and listed, with their intervals, below.")
+    else:
+        title = "Monthly cost against call volume, each option as staffed in the sweep"
+        caption = ("Not at equal service: each option keeps the staffing its sweep gives it (see the service "
+                   "level of each point in the table of every scenario). Where two lines cross, the cheaper "
+                   "option changes: break-even volumes are marked with a cross and listed below.")
+    return FigureSpec("cost_vs_volume", title, caption,
+                      lambda ax: plots.plot_cost_vs_volume(ctx.volume_summary, volume, ax, metric=ctx.cost,
+                                                           currency=ctx.currency, colors=ctx.colors,
+                                                           base_metric=base))
 
 
 def _headline_specs(ctx: Context) -> list[FigureSpec]:

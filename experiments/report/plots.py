@@ -127,6 +127,22 @@ def _draw_curves(ax: Axes, rows: pd.DataFrame, x: X, metric: Metric,
                             color=color, alpha=0.18, linewidth=0)
 
 
+def _draw_stacked_base(ax: Axes, summary: pd.DataFrame, x: X, metric: str, base_metric: str, pool: str,
+                       info: Metric, colors: Mapping[str, str] | None) -> None:
+    """Per option a dashed line of ``base_metric`` and the gap up to ``metric`` lightly shaded."""
+    top = {label: part for label, _, part in curves(metric_rows(summary, metric, pool), x)}
+    colors = colors or option_colors(summary["option"].astype(str).tolist())
+    for label, option, part in curves(metric_rows(summary, base_metric, pool), x):
+        if label not in top:
+            continue
+        upper = top[label].set_index("_x")["mean"].reindex(part["_x"]).to_numpy(float)
+        xs = part["_x"].to_numpy(float)
+        color = colors.get(option)
+        ax.plot(xs, part["mean"] * info.scale, ls="--", lw=1, color=color, label=f"{label}, bill alone")
+        ax.fill_between(xs, part["mean"] * info.scale, upper * info.scale, color=color, alpha=0.08,
+                        hatch="//", linewidth=0)
+
+
 def _integer_x(ax: Axes, x: X) -> None:
     """Whole ticks on an axis of agents (there is no half an agent)."""
     if all(c.endswith(".agents") for c in x_columns(x)):
@@ -187,12 +203,16 @@ def plot_service_vs_agents(summary: pd.DataFrame, x: X, metric: str = "sl_frac",
 
 def plot_cost_vs_volume(summary: pd.DataFrame, x: X = "demand.support.calls_per_h", ax: Axes | None = None,
                         *, metric: str = "monthly_cost", pool: str = ALL_POOLS, currency: str = "",
-                        colors: Mapping[str, str] | None = None) -> Axes:
+                        colors: Mapping[str, str] | None = None, base_metric: str | None = None) -> Axes:
     """Monthly cost against call volume ``x``, one line per option with its CI band, and the
-    break-even volumes (see :func:`break_even_points`) marked and labelled."""
+    break-even volumes (see :func:`break_even_points`) marked and labelled. With ``base_metric``
+    (e.g. ``monthly_cost`` under ``monthly_total_with_quality_cost``) each option's base is drawn
+    dashed and the gap up to ``metric`` shaded: the cost of poor service stacked on the bill."""
     ax = _axes(ax)
     info = _metric(metric)
     _draw_curves(ax, metric_rows(summary, metric, pool), x, info, colors)
+    if base_metric is not None:
+        _draw_stacked_base(ax, summary, x, metric, base_metric, pool, info, colors)
     points = break_even_points(summary, x, metric, pool)
     if not points.empty:
         ax.scatter(points["x"], points["cost"] * info.scale, s=70, marker="X", color="black", zorder=5,

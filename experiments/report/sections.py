@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from experiments.report.analysis import (
-    break_even_points,
+    break_even_intervals,
     efficient_frontier,
     invoice_summary,
     scenario_labels,
@@ -99,9 +99,18 @@ def question_section(ctx: Context, question: str | None) -> Section:
     return Section("question", "What was asked", (Paragraph(asked), Bullets((
         f"Service-level target: {ctx.sl_target:.0%} of offered calls answered within {_threshold(ctx)}.",
         f"Swept: {swept}; {len(ctx.wide)} scenarios in all.",
-        "Each option's headline scenario is its cheapest one whose mean service level meets the target "
-        "(or, if none does, its best-served one)" + (f", at {where}." if where else "."),
+        _how_chosen(ctx) + (f", at {where}." if where else "."),
     ))))
+
+
+def _how_chosen(ctx: Context) -> str:
+    if ctx.equal_service:
+        return ("Options are compared at equal service: each option's headline scenario is its point of the "
+                "equal-service study, staffed by the optimiser to the same targets, "
+                f"{ctx.equal_service}, on replications the report does not use")
+    return ("Each option's headline scenario is its cheapest one whose mean service level meets the target "
+            "(or, if none does, its best-served one); the options are not staffed to equal service "
+            "(an equal-service study, `optimise = {...}` in the sweep file, would do that)")
 
 
 def headline_section(ctx: Context) -> Section:
@@ -119,6 +128,9 @@ def headline_section(ctx: Context) -> Section:
             "service (lost callers, redials, repeat contacts, waiting, at the scenario's quality costs) comes "
             "on top, and options are chosen and ranked by the total with it. The invoice 95th percentile is "
             "over replications and billing months (– for options without a BPO).")
+    if ctx.equal_service:
+        note = (f"Cost at equal service: every option staffed by the optimiser to {ctx.equal_service}. "
+                + note)
     table = Table.of(headers, rows, numeric=range(2, 2 + len(HEADLINE) + 1))
     return Section("headline", "Headline", (Note(note), table))
 
@@ -128,19 +140,30 @@ def break_even_section(ctx: Context) -> Section:
     if ctx.volume is None:
         return Section("break-even", "Break-even volumes",
                        (Paragraph("Call volume was not swept, so there are no break-even volumes."),))
-    points = break_even_points(ctx.volume_summary, ctx.volume, ctx.cost)
+    wide = ctx.wide[ctx.wide["scenario_id"].isin(ctx.volume_summary["scenario_id"])]
+    points = break_even_intervals(ctx.result.runs, wide, ctx.volume, ctx.cost)
     what = "cost with the cost of poor service" if ctx.cost != "monthly_cost" else "cost"
-    how = Note(f"Each option staffed at each volume as its headline is chosen (cheapest meeting "
-               f"the target, else best served); crossings of the mean monthly {what} curves, "
-               f"interpolated linearly between the swept volumes of {ctx.volume}.")
+    staffed = (f"Each option staffed at each volume by the optimiser to the same targets ({ctx.equal_service})"
+               if ctx.equal_service else "Each option staffed at each volume as its headline is chosen (cheapest "
+               "meeting the target, else best served; not equal service)")
+    how = Note(f"{staffed}; crossings of the mean monthly {what} curves, interpolated linearly between the "
+               f"swept volumes of {ctx.volume}. The interval is the range of volumes around the crossing where "
+               "the 95% interval of the paired difference between the two options (same callers in both, "
+               "replication by replication) contains 0: there the data cannot say which is cheaper; "
+               "'beyond the sweep' when that range reaches the end of the swept volumes.")
     if points.empty:
         return Section("break-even", "Break-even volumes", (how, Paragraph(
             "No break-even inside the swept range: the options keep the same order of cost throughout.")))
-    rows = [[p.option_a, p.option_b, f"{p.x:,.1f}", f"{p.cost:,.0f}", p.cheaper_below,
-             p.option_b if p.cheaper_below == p.option_a else p.option_a] for p in points.itertuples()]
-    headers = ["option", "versus", "break-even calls/h", _money(ctx, "monthly cost there"), "cheaper below",
-               "cheaper above"]
-    return Section("break-even", "Break-even volumes", (how, Table.of(headers, rows, numeric=(2, 3))))
+    rows = [[p.option_a, p.option_b, f"{p.x:,.1f}", f"{_bound(p.x_low)} – {_bound(p.x_high)}", f"{p.cost:,.0f}",
+             p.cheaper_below, p.option_b if p.cheaper_below == p.option_a else p.option_a]
+            for p in points.itertuples()]
+    headers = ["option", "versus", "break-even calls/h", "95% interval", _money(ctx, "monthly cost there"),
+               "cheaper below", "cheaper above"]
+    return Section("break-even", "Break-even volumes", (how, Table.of(headers, rows, numeric=(2, 3, 4))))
+
+
+def _bound(value: float) -> str:
+    return "beyond the sweep" if value != value else f"{value:,.0f}"
 
 
 def _frontier_ids(ctx: Context) -> set[str]:

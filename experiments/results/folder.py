@@ -8,6 +8,7 @@ crash never leaves a half-written table where a finished one is expected.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from models.loading import load_scenario
 from models.settings import RunSettings
 from sim.usage import USAGE_COLUMNS
 
+#: the staffing of each equal-service point (experiments/optimise/study.py), when there are any
+OPTIMISED = "optimised.csv"
 REQUIRED = ("meta.json", "runs.parquet", "pool_runs.parquet", "intervals.parquet", "usage.parquet",
             "contacts.parquet", "invoices.parquet")
 
@@ -33,6 +36,10 @@ def write_results(result: Result, out: Path) -> None:
     for name, table in result.tables.items():
         write_parquet(table, out / f"{name}.parquet")
     write_csv(result.summary(), out / "summary.csv")
+    if result.optimised is not None:
+        write_csv(result.optimised, out / OPTIMISED)
+    else:
+        (out / OPTIMISED).unlink(missing_ok=True)  # a stale one would describe other points
     write_json(result.meta, out / "meta.json")
 
 
@@ -53,6 +60,7 @@ def read_results(folder: Path) -> Result:
         settings = RunSettings(**meta["settings"])
         tables = {name: pd.read_parquet(folder / f"{name}.parquet")
                   for name in TABLES if (folder / f"{name}.parquet").is_file()}
+        optimised = pd.read_csv(folder / OPTIMISED) if (folder / OPTIMISED).is_file() else None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise OutputError(f"{folder}: cannot read the results ({exc})") from None
     if "scenario_id" not in tables["runs"].columns:
@@ -64,7 +72,7 @@ def read_results(folder: Path) -> Result:
     return Result(_in_table_order(points_from_meta(meta), tables["runs"]), settings, tables.get("calls"),
                   tables["intervals"], tables["usage"],
                   tables["contacts"],
-                  tables["invoices"], tables["pool_runs"], tables["runs"], meta)
+                  tables["invoices"], tables["pool_runs"], tables["runs"], meta, optimised)
 
 
 def _in_table_order(points: list[SweepPoint], runs: pd.DataFrame) -> list[SweepPoint]:
@@ -85,6 +93,8 @@ def points_from_meta(meta: dict[str, Any]) -> list[SweepPoint]:
             option = load_scenario(entry["source"])
             point = expand([option], grid={path: [value] for path, value in entry.get("params", {}).items()},
                            study=entry.get("study", ""))[0]
+            if entry.get("staffing"):  # an equal-service point: the optimiser's agents
+                point = replace(point, scenario=point.scenario.with_agents(entry["staffing"]))
         except (ScenarioError, KeyError, OSError, TypeError):
             return []
         if point.scenario.digest() != entry.get("hash") or point.scenario_id != sid:

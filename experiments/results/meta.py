@@ -48,7 +48,9 @@ def build_meta(points: Sequence[SweepPoint], settings: RunSettings, name: str = 
         "settings": asdict(settings),
         "scenarios": {p.scenario_id: {"option": p.option, "study": p.study, "params": p.params,
                                       "hash": p.scenario.digest(), "source": p.scenario.source,
-                                      "currency": p.scenario.currency} for p in points},
+                                      "currency": p.scenario.currency,
+                                      **({"staffing": {pool.name: list(pool.agents) for pool in p.scenario.pools}}
+                                         if p.goal is not None else {})} for p in points},
         "versions": versions(),
         "git_commit": git_commit(),
     }

@@ -51,6 +51,8 @@ class Result:
         pool_runs: per point, replication and pool: counts, rates and costs.
         runs: per point and replication: all pools together.
         meta: versions, settings, each point's digest and what was loaded or computed.
+        optimised: per point of an equal-service study and varied pool, the staffing the optimiser
+            found before the run (experiments/optimise/study.py; None without such studies).
     """
 
     points: list[SweepPoint]
@@ -63,6 +65,7 @@ class Result:
     pool_runs: pd.DataFrame
     runs: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    optimised: pd.DataFrame | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -43,14 +43,31 @@ def run(what: Scenario | Sequence[SweepPoint], settings: RunSettings, executor: 
     (StoreMismatchError if it holds others). ``progress``: a progress bar on stderr (default: when
     stderr is a terminal). ``name`` labels the run in the folder and the meta record.
     """
-    points = as_points(what)
+    points, optimised = _equal_service(as_points(what), settings, executor, progress)
     store = ResultStore.open(Path(out), points, settings, name) if out is not None else None
     done, counts = run_tasks(points, settings, executor, store, progress, label=name or "tasks")
     result = assemble(points, settings, _by_point(done, len(points), settings.reps))
     result.meta = build_meta(points, settings, name, counts)
+    result.optimised = optimised
     if out is not None:
         write_results(result, Path(out))
     return result
+
+
+def _equal_service(points: list[SweepPoint], settings: RunSettings, executor: Executor | None,
+                   progress: bool | None) -> tuple[list[SweepPoint], pd.DataFrame | None]:
+    """Points of equal-service studies staffed by the optimiser (experiments/optimise/study.py)."""
+    if not any(p.goal is not None for p in points):
+        return points, None
+    from experiments.optimise.study import equal_service
+    from experiments.running.executors import make_executor
+
+    runner = make_executor(tasks=sum(p.goal is not None for p in points)) if executor is None else executor
+    try:
+        return equal_service(points, settings, runner, progress)
+    finally:
+        if executor is None:
+            runner.close()
 
 
 def _by_point(done: Mapping[Task, Replication], n_points: int, reps: int) -> list[list[Replication]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.optimise.goal import Goal
 from experiments.study.paths import get_path, set_path, value_text
 from models.dumping import scenario_to_dict
 from models.fields import ScenarioError
@@ -37,6 +38,7 @@ class SweepPoint:
         scenario: the validated scenario with the point's values set.
         params: the values this point sets, by dotted path, in sweep order.
         study: the ``[[study]]`` the point belongs to ("" for a plain grid).
+        goal: the targets the point is staffed to before it is run (an equal-service study), or None.
     """
 
     scenario_id: str
@@ -44,6 +46,7 @@ class SweepPoint:
     scenario: Scenario
     params: dict[str, Any] = field(default_factory=dict)
     study: str = ""
+    goal: Goal | None = None
 
     @property
     def folder(self) -> str:

@@ -33,11 +33,14 @@ own options (a subset, by scenario name), grid and zip::
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from experiments.optimise.goal import Goal
+from experiments.optimise.targets import parse_targets
 from experiments.study.paths import value_text
 from experiments.study.points import SweepPoint, check_unique, expand
 from models.fields import ScenarioError, Table, suggest
@@ -63,6 +66,13 @@ class Sweep:
     options: tuple[Scenario, ...]
     points: tuple[SweepPoint, ...]
     run: dict[str, Any] = field(default_factory=dict)
+
+    def with_search(self, **changes: Any) -> Sweep:
+        """The sweep with every equal-service goal's fields changed (``reps=2, days=1``...): a quick
+        look at a study whose searches are long. Points without a goal are unchanged."""
+        points = tuple(p if p.goal is None else dataclasses.replace(p, goal=dataclasses.replace(p.goal, **changes))
+                       for p in self.points)
+        return dataclasses.replace(self, points=points)
 
     def settings(self, **overrides: Any) -> RunSettings:
         """RunSettings from the file's values, replaced by the ``overrides`` that are not None."""
@@ -96,7 +106,8 @@ def sweep_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | Non
             t = Table(item, source, f"study[{i}]")
             study = t.take_str("name")
             chosen = _pick_options(t, options)
-            points += _read_study(t, chosen, study, source, f"study[{i}].")
+            goal = _read_goal(t, chosen)
+            points += [replace(p, goal=goal) for p in _read_study(t, chosen, study, source, f"study[{i}].")]
             t.done()
     top.done()
     check_unique(points, source)
@@ -141,6 +152,38 @@ def _pick_options(t: Table, options: list[Scenario]) -> list[Scenario]:
                                 f"unknown option {name!r}{suggest(str(name), known)}; options are {', '.join(known)}")
         chosen.append(next(o for o in options if o.name == name))
     return chosen
+
+
+def _read_goal(t: Table, options: list[Scenario]) -> Goal | None:
+    """A study's ``optimise = { target = [...], vary = [...], per_interval, reps, days, warmup_h,
+    confidence, max_agents, simultaneous }``, every target and pool checked against every option of the study."""
+    g = t.take_table("optimise", None)
+    if g is None:
+        return None
+    texts = g.take_list("target", min_len=1)
+    vary = g.take_list("vary", [])
+    per_interval, simultaneous = (g.raw(key, default) for key, default in (("per_interval", True),
+                                                                          ("simultaneous", False)))
+    for key, flag in (("per_interval", per_interval), ("simultaneous", simultaneous)):
+        if not isinstance(flag, bool):
+            raise g.error(key, f"must be true or false, got {value_text(flag)}")
+    goal = Goal(tuple(str(x) for x in texts), tuple(str(x) for x in vary), per_interval,
+                reps=g.take_int("reps", 4, low=2, high=1000),
+                days=g.take_float("days", 3.0, low=0, low_open=True, high=365),
+                warmup_h=g.take_float("warmup_h", 24.0, low=0, high=8760),
+                confidence=g.take_float("confidence", 0.95, low=0.5, high=0.999999),
+                max_agents=g.take_int("max_agents", 2000, low=1, high=10**6), simultaneous=simultaneous)
+    g.done()
+    for k, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ScenarioError(t.source, f"{g.sub('target')}[{k}]",
+                                f"must be a target such as 'sl_frac>=0.8', got {value_text(text)}")
+    for option in options:
+        try:
+            parse_targets(goal.targets, goal.vary, option, label="target")
+        except ValueError as exc:
+            raise ScenarioError(t.source, g.sub("target"), f"option {option.name!r}: {exc}") from None
+    return goal
 
 
 def _read_study(t: Table, options: list[Scenario], study: str, source: str, where: str) -> list[SweepPoint]:
