@@ -91,8 +91,10 @@ class Evaluation:
 
 
 def staffed(scenario: Scenario, staffing: Staffing) -> Scenario:
-    """``scenario`` with the varied pools' agents replaced."""
-    pools = tuple(replace(p, agents=tuple(staffing[p.name])) if p.name in staffing else p for p in scenario.pools)
+    """``scenario`` with the varied pools' agents replaced (and any shift plan of theirs dropped:
+    they are paid by the schedule)."""
+    pools = tuple(replace(p, agents=tuple(staffing[p.name]), shift_plan=()) if p.name in staffing else p
+                  for p in scenario.pools)
     return replace(scenario, pools=pools)
 
 
