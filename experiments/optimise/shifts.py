@@ -135,7 +135,7 @@ class _Planner:
         return ShiftOutcome(pool_plans, with_plans(self.problem.scenario, plans), result)
 
     def cover(self, need: dict[str, list[int]], others: dict[str, list[int]],
-              phase: str) -> tuple[Evaluation, dict[str, tuple[tuple[int, Shift], ...]]]:
+              phase: str) -> tuple[Evaluation, Plans]:
         """Plan for ``need``, simulate, raise where targets fail, until all are met (on the search's seed)."""
         for _ in range(MAX_ROUNDS):
             plans = {n: cheapest_shifts(need[n], self.problem.scenario.pool(n).shifts, self.interval_min)
@@ -143,16 +143,20 @@ class _Planner:
             ev = self.evaluate(plans, others, phase)
             if ev.feasible:
                 return ev, plans
-            self.raise_at(ev.failing(), plans, need, others)
+            if not self.raise_at(ev.failing(), plans, need, others):
+                raise ValueError(f"{', '.join(sorted({e.target.text for e in ev.failing()}))} fails where no varied "
+                                 "pool is open to take more agents")
         raise ValueError(f"no shift plan met every target after {MAX_ROUNDS} rounds of repair")
 
     def raise_at(self, failing: Sequence[Estimate], plans: Plans, need: dict[str, list[int]],
-                 others: dict[str, list[int]]) -> None:
+                 others: dict[str, list[int]]) -> bool:
         """Raise the requirement to one above the coverage where a target fails (planned pools),
-        or add an agent there (other varied pools)."""
-        vary = self.problem.vary
+        or add an agent there (other varied pools); whether anything was raised."""
+        vary, raised = self.problem.vary, False
         for name, i in sorted({(n, e.interval) for e in failing
                                for n in ((e.target.pool,) if e.target.pool in vary else vary)}):
+            if name in plans and not self.open[name][i]:
+                continue  # an overall target failing where this pool is closed: nothing to plan there
             if name in plans:
                 need[name][i] = max(need[name][i], self.coverage(plans[name])[i] + 1)
                 top = need[name][i]
@@ -162,6 +166,8 @@ class _Planner:
             if top > self.problem.max_agents:
                 raise ValueError(f"no shift plan of at most {self.problem.max_agents} agents per interval meets "
                                  f"{', '.join(sorted({e.target.text for e in failing}))} (raise --max-agents)")
+            raised = True
+        return raised
 
     def coverage(self, shifts: tuple[tuple[int, Shift], ...]) -> tuple[int, ...]:
         return coverage([s for _, s in shifts], self.interval_min)
