@@ -89,7 +89,8 @@ def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
                      help="the confidence holds for every target in every judged interval together (Bonferroni)")
     opt.add_argument("--max-agents", type=_positive_int, default=2000, help="most agents per pool and interval")
     _add_executor(opt)
-    opt.add_argument("--out", type=Path, required=True, help="folder for optimised.toml, evaluations.csv, summary.csv")
+    opt.add_argument("--out", type=Path, required=True, help="folder for optimised.toml, evaluations.csv, summary.csv "
+                     "(and shifts.csv, shift_coverage.csv for pools with shifts, with --per-interval)")
 
 
 def _add_budget(sub: argparse._SubParsersAction[_Parser]) -> None:

@@ -134,6 +134,8 @@ def cmd_budget(args: argparse.Namespace) -> int:
 def cmd_optimise(args: argparse.Namespace) -> int:
     from experiments.optimise.output import format_outcome, write_outputs
     from experiments.optimise.search import Problem, optimise
+    from experiments.optimise.shift_output import format_shifts, write_shift_outputs
+    from experiments.optimise.shifts import plan_shifts
     from experiments.optimise.targets import parse_targets
     from experiments.results.runner import as_points
     from experiments.running.files import ensure_writable
@@ -152,14 +154,25 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     ensure_writable(args.out)
     problem = Problem(scenario, targets, vary, settings, args.per_interval, args.confidence, args.max_agents,
                       simultaneous=args.simultaneous)
+    if not args.per_interval and any(scenario.pool(name).shifts for name in vary):
+        print("bposim: warning: shift templates are planned with --per-interval only; without it the varied "
+              "pools get a flat schedule", file=sys.stderr)
     with executor_of(args, tasks=settings.reps) as executor:
         try:
             outcome = optimise(problem, executor, progress=None)
+            shifted = plan_shifts(problem, outcome, executor, progress=None)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    write_outputs(problem, outcome, args.out)
+    files = "optimised.toml, evaluations.csv, summary.csv"
+    outcome = outcome if shifted is None else shifted.outcome
+    write_outputs(problem, outcome, args.out, None if shifted is None else shifted.scenario)
+    if shifted is not None:
+        write_shift_outputs(shifted, args.out)
+        files += ", shifts.csv, shift_coverage.csv"
     print(format_outcome(outcome))
-    print(f"\n{len(outcome.log)} staffings simulated; written to {args.out}/ (optimised.toml, evaluations.csv, summary.csv)")
+    if shifted is not None:
+        print(format_shifts(shifted))
+    print(f"\n{len(outcome.log)} staffings simulated; written to {args.out}/ ({files})")
     return 0
 
 

@@ -23,6 +23,7 @@ from models.distributions import DISTRIBUTIONS, Distribution
 from models.pools import Pool
 from models.quality import QualityCosts
 from models.scenario import Scenario
+from models.shifts import Shift, ShiftTemplate
 
 _DIST_NAMES = {cls: name for name, (cls, _) in DISTRIBUTIONS.items()}
 
@@ -113,6 +114,11 @@ def _pool(pool: Pool) -> dict[str, Any]:
         "repeat_after": dist_to_dict(pool.repeat_after),
         "open_h": list(pool.open_h), "open_days": list(pool.open_days),
     }
+    if pool.shifts:
+        table["shifts"] = [_template(t) for t in pool.shifts]
+    if pool.shift_plan:  # the agents are derived from the plan (models/loading_shifts.py)
+        del table["agents"]
+        table["shift_plan"] = [_shift(s) for s in pool.shift_plan]
     if pool.kind == "inhouse":
         table["wage_per_h"] = pool.wage_per_h
         table["burden"] = pool.burden
@@ -122,6 +128,15 @@ def _pool(pool: Pool) -> dict[str, Any]:
         table["amortise_months"] = pool.amortise_months
     table["overhead_per_month"] = pool.overhead_per_month
     return table
+
+
+def _template(template: ShiftTemplate) -> dict[str, Any]:
+    return {"length_h": template.length_h, "starts_h": list(template.starts_h), "break_min": template.break_min}
+
+
+def _shift(shift: Shift) -> dict[str, Any]:
+    return {"start_h": shift.start_h, "length_h": shift.length_h, "break_min": shift.break_min,
+            "agents": shift.agents}
 
 
 def contract_to_dict(contract: Contract) -> dict[str, Any]:

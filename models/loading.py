@@ -18,9 +18,11 @@ from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, 
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
+from models.loading_shifts import check_shift_cover, read_shift_keys
 from models.pools import KINDS, LOCATIONS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
+from models.shifts import coverage
 from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS
 
 MAX_RATE_PER_H = 1e6
@@ -144,16 +146,19 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
             if t.has(key):
                 raise t.error(key, "only bpo pools have a transition cost; an in-house pool has overhead_per_month")
     money["overhead_per_month"] = t.take_float("overhead_per_month", 0.0, low=0, high=MAX_MONEY)
+    interval_min = 1440 // n_intervals
+    shifts, plan = read_shift_keys(t, kind, interval_min, MAX_AGENTS)
     pool = Pool(
         name=name, kind=kind, location=t.take_str("location", "local", choices=LOCATIONS),
-        agents=_read_agents(t, n_intervals),
+        agents=coverage(plan, interval_min) if plan else _read_agents(t, n_intervals),
         shrinkage_frac=t.take_float("shrinkage_frac", 0.0, low=0.0, high=0.99),
         handle_factor=t.take_float("handle_factor", 1.0, low=0.0, low_open=True, high=100.0),
         resolution_frac=t.take_float("resolution_frac", 1.0, low=0.0, high=1.0),
         repeat_after=_read_dist(t, "repeat_after", Exponential(86400.0)),
-        open_h=_read_open_h(t), open_days=_read_open_days(t), **money,
+        open_h=_read_open_h(t), open_days=_read_open_days(t), shifts=shifts, shift_plan=plan, **money,
     )
     t.done()
+    check_shift_cover(t, pool, interval_min)
     return pool
 
 

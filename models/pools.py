@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from models.contracts import Contract
 from models.distributions import Distribution, Exponential
+from models.shifts import Shift, ShiftTemplate
 
 KINDS = ("inhouse", "bpo")
 LOCATIONS = ("local", "offshore")
@@ -35,6 +36,9 @@ class Pool:
         transition_cost: one-off cost of moving the calls to a BPO pool (currency), spread over
             ``amortise_months`` months of the contract.
         amortise_months: months over which ``transition_cost`` is spread (> 0).
+        shifts: in-house shift templates the optimiser may plan with (models/shifts.py).
+        shift_plan: in-house agents per shift; when given, ``agents`` is its coverage (agents
+            taking calls per interval, breaks left out) and the pool is paid by the shifts.
     """
 
     name: str
@@ -53,6 +57,8 @@ class Pool:
     overhead_per_month: float = 0.0
     transition_cost: float = 0.0
     amortise_months: float = 12.0
+    shifts: tuple[ShiftTemplate, ...] = ()
+    shift_plan: tuple[Shift, ...] = ()
 
     def is_open(self, day: int, hour: float) -> bool:
         """Whether the window covers ``hour`` (0..24) of ``day``; a window past midnight

@@ -66,9 +66,10 @@ class Scenario:
         return [p.name for p in self.pools].index(name)
 
     def with_agents(self, agents: Mapping[str, Sequence[int]]) -> Scenario:
-        """A copy whose named pools get these agents per interval of the day (others unchanged)."""
-        pools = tuple(replace(p, agents=tuple(int(a) for a in agents[p.name])) if p.name in agents else p
-                      for p in self.pools)
+        """A copy whose named pools get these agents per interval of the day (others unchanged); a
+        shift plan of theirs is dropped (they are then paid by the schedule)."""
+        pools = tuple(replace(p, agents=tuple(int(a) for a in agents[p.name]), shift_plan=()) if p.name in agents
+                      else p for p in self.pools)
         return replace(self, pools=pools)
 
     def digest(self) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
@@ -77,7 +76,8 @@ def test_the_goal_is_read_with_its_defaults(tmp_path):
 
 
 @pytest.mark.parametrize(("goal", "message"), [
-    ('optimise = { target = ["sl_fra>=0.8"] }', "study[0].optimise.target: option 'inhouse': target 'sl_fra>=0.8': unknown metric"),
+    ('optimise = { target = ["sl_fra>=0.8"] }',
+     "study[0].optimise.target: option 'inhouse': target 'sl_fra>=0.8': unknown metric"),
     ('optimise = { target = ["sl_frac<=0.8"] }', "sl_frac is better higher"),
     ('optimise = { target = ["sl_frac>=0.8"], vary = ["nope"] }', "vary 'nope': no such pool"),
     ('optimise = { target = ["sl_frac>=0.8"], per_interval = "yes" }', "study[0].optimise.per_interval: must be true or false"),

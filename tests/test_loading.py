@@ -723,7 +723,7 @@ BAD = [
     case("unknown_pool_key", ((BURDEN, BURDEN + "shrinkage = 0.3\n"),),
          "{path}: pools[0].shrinkage: unknown key (did you mean 'shrinkage_frac'?); allowed keys: agents, "
          "burden, handle_factor, kind, location, name, open_days, open_h, overhead_per_month, repeat_after, "
-         "resolution_frac, shrinkage_frac, wage_per_h"),
+         "resolution_frac, shift_plan, shifts, shrinkage_frac, wage_per_h"),
     case("unknown_contract_key", (("per_minute = 0.55", "per_minutes = 0.55"),),
          "{path}: pools[1].contract.per_minutes: unknown key (did you mean 'per_minute'?); allowed keys: "
          f"{CONTRACT_KEYS}"),

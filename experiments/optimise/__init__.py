@@ -5,5 +5,8 @@
 - :mod:`~experiments.optimise.evaluate`: one staffing simulated under common random numbers, and
   each target's estimate with its confidence bound;
 - :mod:`~experiments.optimise.search`: the search (up until every target is met, then down while
-  it stays met) and the re-check on fresh replications.
+  it stays met) and the re-check on fresh replications;
+- :mod:`~experiments.optimise.shift_milp` and :mod:`~experiments.optimise.shifts`: with
+  ``per_interval``, the cheapest shifts covering an in-house pool's requirement (integer program),
+  checked and repaired by simulation; :mod:`~experiments.optimise.shift_output`: their files.
 """

@@ -91,7 +91,8 @@ class Evaluation:
 
 
 def staffed(scenario: Scenario, staffing: Staffing) -> Scenario:
-    """``scenario`` with the varied pools' agents replaced."""
+    """``scenario`` with the varied pools' agents replaced (and any shift plan of theirs dropped:
+    they are paid by the schedule)."""
     return scenario.with_agents(staffing)
 
 

@@ -18,6 +18,7 @@ from experiments.optimise.evaluate import WHOLE, Estimate, Evaluation, Staffing,
 from experiments.optimise.search import Outcome, Problem
 from experiments.running.files import write_bytes, write_csv
 from models.dumping import scenario_to_dict
+from models.scenario import Scenario
 
 EVALUATION_COLUMNS = ["evaluation", "phase", "seed", "agents", "target", "interval", "mean", "bound", "met",
                       "sure_frac", "cost_mean", "feasible"]
@@ -50,10 +51,11 @@ def _estimate_row(e: Estimate) -> list[object]:
     return [e.target.text, interval, e.mean, e.bound, e.met, e.sure_frac]
 
 
-def write_outputs(problem: Problem, outcome: Outcome, out: Path) -> None:
-    """Write optimised.toml, evaluations.csv and summary.csv in ``out`` (each atomically)."""
+def write_outputs(problem: Problem, outcome: Outcome, out: Path, scenario: Scenario | None = None) -> None:
+    """Write optimised.toml (``scenario``, default: the problem's with the staffing found),
+    evaluations.csv and summary.csv in ``out`` (each atomically)."""
     out.mkdir(parents=True, exist_ok=True)
-    scenario = staffed(problem.scenario, outcome.staffing)
+    scenario = staffed(problem.scenario, outcome.staffing) if scenario is None else scenario
     write_bytes(tomli_w.dumps(scenario_to_dict(scenario)).encode(), out / "optimised.toml")
     write_csv(evaluations_table(outcome), out / "evaluations.csv")
     write_csv(summary_table(outcome.recheck), out / "summary.csv")

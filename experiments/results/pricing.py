@@ -1,6 +1,6 @@
 """Money, computed after the run from its tables, so one simulation can be re-priced many times.
 
-- in-house pools: scheduled agent-hours × wage_per_h × burden;
+- in-house pools: paid agent-hours (scheduled, or a shift plan's) × wage_per_h × burden;
 - BPO pools: one invoice per billing month (30 simulated days from the end of the warm-up) under
   the pool's contract: pro-rated monthly fee, billed minutes of the calls it answered, its paid
   agent-hours, answered calls and resolved contacts at their prices, the floor, and SLA credits
@@ -24,9 +24,11 @@ from experiments.results.quality import QUALITY_COLUMNS, add_quality, add_totals
 from models.billing import billing_months
 from models.invoicing import invoice, minutes_of
 from models.metrics import COUNT_COLUMNS, add_rates
+from models.pools import Pool
 from models.quality import QualityCosts
 from models.scenario import Scenario
 from models.settings import RunSettings
+from models.shifts import pay_by_start
 
 #: the SLA metrics' measured values and the column of each one's credit or bonus
 SLA_COST_COLUMNS = {"sl_frac": "sla_sl_cost", "asa_s": "sla_asa_cost", "abandon_frac": "sla_abandon_cost",
@@ -69,12 +71,30 @@ def _ratio(part: float, whole: float) -> float:
 
 
 def labour_table(intervals: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Labour cost per (rep, pool) of the in-house pools: paid (scheduled) hours × wage × burden."""
+    """Labour cost per (rep, pool) of the in-house pools: paid hours × wage × burden. Paid hours
+    are scheduled agents × interval length, or for a pool with a ``shift_plan`` the shifts' paid
+    hours (models/shifts.py: breaks paid), counted in the interval each shift starts, on open days."""
     hours = intervals["scheduled_n"] * (scenario.interval_s / 3600.0)
+    planned = [p for p in scenario.pools if p.shift_plan]
+    if planned:
+        hours = hours.astype(float).copy()
+        for pool in planned:
+            rows = (intervals["pool"] == pool.name).to_numpy()
+            hours[rows] = shift_paid_hours(intervals[rows], pool, scenario.interval_min)
     frame = intervals.assign(paid_h=hours).groupby(["rep", "pool"], observed=True, as_index=False)["paid_h"].sum()
     rate = {p.name: p.wage_per_h * p.burden if p.kind == "inhouse" else 0.0 for p in scenario.pools}
     frame["labour_cost"] = frame["paid_h"] * frame["pool"].map(rate).astype(float)
     return frame
+
+
+def shift_paid_hours(rows: pd.DataFrame, pool: Pool, interval_min: int) -> np.ndarray:
+    """Paid agent-hours of ``pool``'s shifts starting in each of its ``intervals`` rows (h): the
+    plan's pay by start interval of the day, on the pool's open days (weekday of ``day``) only."""
+    per_day = 1440 // interval_min
+    pay = pay_by_start(pool.shift_plan, interval_min)[rows["interval"].to_numpy() % per_day]
+    open_day = np.isin(rows["day"].to_numpy() % 7, pool.open_days)
+    paid: np.ndarray = np.where(open_day, pay, 0.0)
+    return paid
 
 
 def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario, months: float) -> pd.DataFrame:
