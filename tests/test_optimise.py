@@ -211,3 +211,25 @@ def test_a_peaked_day_meets_every_interval_where_stationary_erlang_a_does_not(ex
     assert len(found.estimates) == 2 * 28  # 28 open intervals, 2 targets each
     assert all(e.mean_met for e in found.estimates)
     assert any(not e.mean_met for e in erlang.estimates)
+
+
+def test_simultaneous_judges_each_of_the_m_estimates_at_the_bonferroni_level(executor):
+    # --simultaneous: the confidence holds for every (target, interval) together, so each of the m
+    # estimates is judged at 1 - (1 - c) / m. The same staffing on the same seed judged
+    # marginally at that level must give the very same estimates (bounds, verdicts, sure).
+    from experiments.optimise.evaluate import evaluate
+
+    scn = scenario([pool("a", 6)], interval_min=60, calls_per_h=50,
+                   handle={"dist": "exponential", "mean_s": HANDLE_S})
+    targets = (parse_target("sl_frac>=0.7", scn), parse_target("abandon_frac<=0.05", scn))
+    settings = RunSettings(reps=3, days=1, warmup_h=0, seed=4, keep_calls=False)
+    joint = evaluate(scn, [{"a": (6,) * 24}], targets, settings, executor, True, 0.9, simultaneous=True)[0]
+    m = len(joint.estimates)
+    assert m == 2 * 24
+    each = evaluate(scn, [{"a": (6,) * 24}], targets, settings, executor, True, 1 - 0.1 / m)[0]
+    assert joint.estimates == each.estimates
+    marginal = evaluate(scn, [{"a": (6,) * 24}], targets, settings, executor, True, 0.9)[0]
+    lower = [(j.bound, e.bound) for j, e in zip(joint.estimates, marginal.estimates, strict=True)
+             if j.target.metric == "sl_frac"]
+    assert all(j <= e for j, e in lower if j == j)  # the joint lower bounds are lower (wider intervals)
+    assert sum(j < e for j, e in lower) > 20
