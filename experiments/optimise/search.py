@@ -35,7 +35,7 @@ import numpy as np
 
 from experiments.optimise.evaluate import WHOLE, Estimate, Evaluation, Staffing, evaluate
 from experiments.optimise.targets import Target
-from experiments.optimise.warm import warm_start
+from experiments.optimise.warm import measured_weekdays, warm_start
 from experiments.results.statistics import confidence_interval
 from experiments.running.executors import Executor
 from models.scenario import Scenario
@@ -95,11 +95,15 @@ class Search:
         self.problem, self.executor, self.progress = problem, executor, progress
         self.log: list[tuple[str, int, Evaluation]] = []
         self.seen: dict[tuple[int, tuple[tuple[str, tuple[int, ...]], ...]], Evaluation] = {}
+        self.failed_at: dict[tuple[str, int], int] = {}
+        """Per (pool, interval of the day): the most agents it had when a target acting on it
+        failed on the search's seed (per interval only): where the down phase bisects from."""
 
     def run(self) -> Outcome:
         """Up, down and re-check (see the module's docstring)."""
         p = self.problem
-        start = p.start or warm_start(p.scenario, p.vary, p.targets, p.per_interval, p.max_agents)
+        weekdays = measured_weekdays(p.settings.warmup_h, p.settings.days)
+        start = p.start or warm_start(p.scenario, p.vary, p.targets, p.per_interval, p.max_agents, weekdays)
         best = self.down(self.up(start, "up"))
         recheck = self.evaluate([best.staffing], "recheck", p.settings.seed + 1)[0]
         for k in range(2, RECHECKS + 1):
@@ -135,8 +139,18 @@ class Search:
             ev = self.evaluate([staffing], phase)[0]
             if ev.feasible:
                 return ev
+            self.note_failures(staffing, ev)
             staffing = self.raise_failing(staffing, ev.failing(), steps)
         raise ValueError(f"no staffing met every target after {MAX_ROUNDS} rounds of raising agents")
+
+    def note_failures(self, staffing: Staffing, ev: Evaluation) -> None:
+        """Remember, per interval, the agents each failing place had (see :attr:`failed_at`)."""
+        if not self.problem.per_interval:
+            return
+        for name, interval in self.places(ev.failing()):
+            if interval != WHOLE:
+                level = staffing[name][interval]
+                self.failed_at[(name, interval)] = max(level, self.failed_at.get((name, interval), 0))
 
     def raise_failing(self, staffing: Staffing, failing: Sequence[Estimate],
                       steps: dict[tuple[str, int], int]) -> Staffing:
@@ -234,9 +248,10 @@ class Search:
         return best
 
     def down_intervals(self, best: Evaluation) -> Evaluation:
-        """Per interval: every (pool, interval) place is searched at once, by galloping steps down
-        (the first :func:`first_step`, then doubling) while it keeps its targets, then bisection between its lowest passing
-        and highest failing counts; one simulated staffing per round tries every open place.
+        """Per interval: every (pool, interval) place is searched at once, by bisection between
+        its lowest passing count and its highest failing one (from the up phase, else found by
+        galloping down: the first step :func:`first_step`, then doubling); one simulated staffing
+        per round tries every open place.
 
         A place passes in a round when no failing target acts on it (see :meth:`places`). Service
         improves with agents everywhere, so a place that passes while its neighbours were lowered
@@ -245,8 +260,8 @@ class Search:
         simulated, and raised where it fails (:meth:`up`).
         """
         high = {(n, i): a for n in self.problem.vary for i, a in enumerate(best.staffing[n])}
-        low = {place: 0 for place in high}
-        step = {place: first_step(a) for place, a in high.items()}
+        low = {place: min(self.failed_at.get(place, 0), a - 1) for place, a in high.items()}
+        step = {place: 0 if low[place] else first_step(a) for place, a in high.items()}  # bisect from a failure
         for _ in range(MAX_ROUNDS):
             trial = {place: self.next_trial(high[place], low[place], step[place]) for place in high
                      if high[place] - low[place] > 1 and high[place] > 1}

@@ -2,7 +2,7 @@
 
 Each varied pool is treated as its own stationary queue in each interval of the day, fed by the
 calls routed to it first (all of a call type's calls for the first pool of its ``route``, its share
-for a ``split``), at the interval's rate averaged over the weekdays, inflated by repeat contacts
+for a ``split``), at the interval's rate averaged over the weekdays the search judges, inflated by repeat contacts
 (1 / ``resolution_frac``: every unresolved contact comes back), with the pool's mean handle time
 (after its ``handle_factor``) and the call types' mean patience, both taken exponential. The
 smallest agents that meet every target the pool is judged by (its own and the overall ones) are
@@ -28,13 +28,17 @@ _FIELD = {"sl_frac": "service_level_frac", "asa_s": "asa_s", "abandon_frac": "ab
 
 
 def warm_start(scenario: Scenario, vary: Sequence[str], targets: Sequence[Target], per_interval: bool,
-               max_agents: int) -> Staffing:
+               max_agents: int, weekdays: Sequence[int] = range(7)) -> Staffing:
     """Erlang A staffing of each varied pool, per interval of the day (flat at the busiest
-    interval's figure when not ``per_interval``), at least one agent while open."""
+    interval's figure when not ``per_interval``), at least one agent while open.
+
+    ``weekdays``: the days (0 = Monday) whose weekday factors the rates are averaged over: the
+    days the search judges (see :func:`measured_weekdays`), every weekday by default.
+    """
     out = {}
     for name in vary:
         pool = scenario.pool(name)
-        rates, handle, patience = _offered(scenario, pool)
+        rates, handle, patience = _offered(scenario, pool, weekdays)
         judged = [t for t in targets if t.pool in (name, OVERALL)]
         needed = [_agents(r, handle, patience, judged, scenario.service_level_s, max_agents) if r > 0 else 1
                   for r in rates]
@@ -43,7 +47,14 @@ def warm_start(scenario: Scenario, vary: Sequence[str], targets: Sequence[Target
     return out
 
 
-def _offered(scenario: Scenario, pool: Pool) -> tuple[np.ndarray, float, float | None]:
+def measured_weekdays(warmup_h: float, days: float) -> list[int]:
+    """The weekdays (0 = Monday, day 0 of a run is a Monday) of the days a run of ``days`` days
+    measures after a warm-up of ``warmup_h`` hours (every weekday if none is whole)."""
+    first, last = math.floor(warmup_h / 24.0), math.ceil(days) - 1
+    return sorted({d % 7 for d in range(first, last + 1)}) or list(range(7))
+
+
+def _offered(scenario: Scenario, pool: Pool, weekdays: Sequence[int]) -> tuple[np.ndarray, float, float | None]:
     """Rate per interval of the day (calls/s), mean handle (s) and mean patience (s, None if never)."""
     rates = np.zeros(scenario.intervals_per_day)
     weights, handles, patiences = [], [], []
@@ -51,7 +62,8 @@ def _offered(scenario: Scenario, pool: Pool) -> tuple[np.ndarray, float, float |
         share = _first_share(ct.route, ct.split, pool.name)
         if share == 0:
             continue
-        rate = np.asarray(ct.rates_per_h) * float(np.mean(ct.weekday_factors)) * share / 3600.0
+        factor = float(np.mean([ct.weekday_factors[d % 7] for d in weekdays]))
+        rate = np.asarray(ct.rates_per_h) * factor * share / 3600.0
         rates += rate / max(pool.resolution_frac, 1e-3)
         weights.append(float(rate.sum()))
         handles.append(ct.mean_handle_s * pool.handle_factor)
