@@ -211,6 +211,16 @@ def test_a_peaked_day_meets_every_interval_where_stationary_erlang_a_does_not(ex
     assert len(found.estimates) == 2 * 28  # 28 open intervals, 2 targets each
     assert all(e.mean_met for e in found.estimates)
     assert any(not e.mean_met for e in erlang.estimates)
+    # At 95% for all 56 together (Bonferroni), fresh replications meet every one at its marginal
+    # 95% bound too, and the Bonferroni bound of being sure of all at once is >= 90% (it is the
+    # sum of 56 doubts: marginal 95% per pair gives a few percent at best).
+    from experiments.optimise.output import joint_sure_frac
+
+    joint = optimise(Problem(scn, targets, ("a",), settings, per_interval=True, simultaneous=True), executor)
+    both = evaluate(scn, [joint.staffing, outcome.staffing], targets, fresh, executor, True)
+    assert all(e.met for e in both[0].estimates)
+    assert joint_sure_frac(both[0].estimates) >= 0.9 > joint_sure_frac(both[1].estimates)
+    assert sum(joint.staffing["a"]) > sum(outcome.staffing["a"])  # certainty for all costs agents
 
 
 def test_simultaneous_judges_each_of_the_m_estimates_at_the_bonferroni_level(executor):
