@@ -129,6 +129,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from experiments.optimise.output import format_outcome, write_outputs
     from experiments.optimise.search import Problem, optimise
     from experiments.optimise.targets import parse_targets
+    from experiments.optimise.vendor import vendor_planned
     from experiments.results.runner import as_points
     from experiments.running.files import ensure_writable
     from models.loading import load_scenario
@@ -146,6 +147,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     ensure_writable(args.out)
     problem = Problem(scenario, targets, vary, settings, args.per_interval, args.confidence, args.max_agents)
     with executor_of(args, tasks=settings.reps) as executor:
+        problem = vendor_planned(problem, executor)  # once, at the client's starting staffing
         try:
             outcome = optimise(problem, executor, progress=None)
         except ValueError as exc:

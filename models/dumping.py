@@ -4,7 +4,8 @@ A scenario has one representation, the frozen dataclass. Whatever needs its tabl
 values at dotted paths in it and rebuild; an optimiser writes a runnable file) derives it here, so
 a scenario changed in code (``dataclasses.replace``) can never be reverted by a stale copy.
 
-``scenario_from_dict(scenario_to_dict(s)) == s`` for every valid scenario (tests check it). Values
+``scenario_from_dict(scenario_to_dict(s)) == s`` for every valid scenario (tests check it), except
+that a vendor-staffed pool's plan (its agents) is not written: it loads unplanned, to be planned again. Values
 are those of the dataclass, which keeps the file's units (rates per hour, seconds), so the round
 trip is exact. A rate profile read from ``profile_csv`` comes back as ``profile_per_h``; a
 constant profile or staffing as one number; a whole number as an integer (``540``, not ``540.0``,
@@ -113,10 +114,13 @@ def _pool(pool: Pool) -> dict[str, Any]:
         "repeat_after": dist_to_dict(pool.repeat_after),
         "open_h": list(pool.open_h), "open_days": list(pool.open_days),
     }
-    if pool.kind == "inhouse":
+    if pool.staffing == "vendor":  # the vendor's plan is made at every run, never written down
+        del table["agents"]
+        table["staffing"] = pool.staffing
+    if pool.kind == "inhouse" or pool.staffing == "vendor":
         table["wage_per_h"] = pool.wage_per_h
         table["burden"] = pool.burden
-    elif pool.contract is not None:
+    if pool.kind == "bpo" and pool.contract is not None:
         table["contract"] = contract_to_dict(pool.contract)
         table["transition_cost"] = pool.transition_cost
         table["amortise_months"] = pool.amortise_months

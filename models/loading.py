@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from models.budget import BudgetCalendar, calendar_problems
-from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, Tier, validate_contract
+from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, Tier, num_text, validate_contract
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
-from models.pools import KINDS, LOCATIONS, Pool
+from models.pools import KINDS, LOCATIONS, STAFFINGS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
-from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS
+from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS, STAFFABLE_METRICS
 
 MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
@@ -112,7 +112,14 @@ def _unique_name(table: Table, seen: set[str]) -> str:
 
 def _read_pools(top: Table, n_intervals: int) -> tuple[Pool, ...]:
     seen: set[str] = set()
-    return tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
+    pools = tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
+    thresholds = {p.contract.sl_threshold_s for p in pools if p.staffing == "vendor" and p.contract} - {None}
+    if len(thresholds) > 1:
+        index = max(i for i, p in enumerate(pools) if p.staffing == "vendor" and p.contract
+                    and p.contract.sl_threshold_s is not None)
+        raise ScenarioError(top.source, f"pools[{index}].contract.sla", "vendor-staffed pools are planned together "
+                            f"and must share one service-level threshold_s, got {', '.join(map(num_text, sorted(thresholds)))}")
+    return pools
 
 
 #: contract pricing keys a user may wrongly put on a pool itself
@@ -133,20 +140,21 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
                 raise t.error(key, f"an in-house pool is not priced by {key}: it is paid wage_per_h x burden per "
                                    "paid hour (a bpo pool's contract table has the pricing keys)")
     else:
-        money = {"contract": _read_contract(t.take_table("contract"))}
-        for key in ("wage_per_h", "burden"):
-            if t.has(key):
-                raise t.error(key, "only inhouse pools have a wage; a bpo pool is priced by its contract")
+        contract = _read_contract(t.take_table("contract"))
+        money = {"contract": contract} | _read_staffing(t, contract)
         money |= {"transition_cost": t.take_float("transition_cost", 0.0, low=0, high=MAX_MONEY),
                   "amortise_months": t.take_float("amortise_months", 12.0, low=0, low_open=True, high=600)}
     if kind == "inhouse":
+        if t.take_str("staffing", "client", choices=STAFFINGS) != "client":
+            raise t.error("staffing", "only a bpo pool may be staffed by the vendor; an in-house pool's agents "
+                                      "are the client's (staffing = \"client\")")
         for key in ("transition_cost", "amortise_months"):
             if t.has(key):
                 raise t.error(key, "only bpo pools have a transition cost; an in-house pool has overhead_per_month")
     money["overhead_per_month"] = t.take_float("overhead_per_month", 0.0, low=0, high=MAX_MONEY)
     pool = Pool(
         name=name, kind=kind, location=t.take_str("location", "local", choices=LOCATIONS),
-        agents=_read_agents(t, n_intervals),
+        agents=() if money.get("staffing") == "vendor" else _read_agents(t, n_intervals),
         shrinkage_frac=t.take_float("shrinkage_frac", 0.0, low=0.0, high=0.99),
         handle_factor=t.take_float("handle_factor", 1.0, low=0.0, low_open=True, high=100.0),
         resolution_frac=t.take_float("resolution_frac", 1.0, low=0.0, high=1.0),
@@ -155,6 +163,27 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
     )
     t.done()
     return pool
+
+
+def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
+    """A bpo pool's ``staffing`` and, when the vendor staffs it, the vendor's own wage (its agents
+    are left empty: the vendor plans them at run time, experiments/optimise/vendor.py)."""
+    staffing = t.take_str("staffing", "client", choices=STAFFINGS)
+    if staffing == "client":
+        for key in ("wage_per_h", "burden"):
+            if t.has(key):
+                raise t.error(key, "only inhouse pools and vendor-staffed bpo pools (staffing = \"vendor\") have a "
+                                   "wage; a client-staffed bpo pool is priced by its contract")
+        return {}
+    if t.has("agents"):
+        raise t.error("agents", "a vendor-staffed pool's agents are set by the vendor (per interval, to meet its "
+                                "contract's SLA); leave agents out, or use staffing = \"client\"")
+    if not any(term.metric in STAFFABLE_METRICS for term in contract.terms):
+        raise t.error("staffing", "a vendor-staffed pool needs an SLA term on sl_frac, asa_s or abandon_frac in "
+                                  "its contract (the vendor staffs to meet it; resolution_frac cannot be staffed for)")
+    return {"staffing": "vendor",
+            "wage_per_h": t.take_float("wage_per_h", low=0, low_open=True, high=1e5),
+            "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}
 
 
 def _read_agents(t: Table, n_intervals: int) -> tuple[int, ...]:

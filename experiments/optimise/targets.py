@@ -88,11 +88,18 @@ def _value(text: str, metric: str, raw: str) -> float:
 
 def parse_targets(texts: Sequence[str], vary: Sequence[str] | None, scenario: Scenario) -> tuple[tuple[Target, ...],
                                                                                                  tuple[str, ...]]:
-    """The targets and the varied pools (default: every pool), each checked; ValueError (one line) if bad."""
+    """The targets and the varied pools (default: every pool whose agents the client sets), each
+    checked; ValueError (one line) if bad."""
     targets = tuple(parse_target(text, scenario) for text in texts)
     names = tuple(p.name for p in scenario.pools)
-    chosen = tuple(dict.fromkeys(vary)) if vary else names
+    client = tuple(p.name for p in scenario.pools if p.staffing == "client")
+    chosen = tuple(dict.fromkeys(vary)) if vary else client
     for name in chosen:
         if name not in names:
             raise ValueError(f"--vary {name!r}: no such pool{suggest(name, names)}; pools: {', '.join(names)}")
+        if name not in client:
+            raise ValueError(f"--vary {name!r}: its agents are set by the vendor (staffing = \"vendor\"), "
+                             "not by the client")
+    if not chosen:
+        raise ValueError("no pool to vary: every pool's agents are set by the vendor")
     return targets, chosen

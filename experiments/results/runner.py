@@ -17,7 +17,7 @@ from experiments.results.meta import build_meta
 from experiments.results.pricing import priced_tables
 from experiments.results.result import Result
 from experiments.results.tables import TABLES, concat_tables, points_frame, with_ids
-from experiments.running.executors import Executor
+from experiments.running.executors import Executor, make_executor
 from experiments.running.store import ResultStore
 from experiments.running.tasks import Task, run_tasks
 from experiments.study.points import SweepPoint
@@ -37,17 +37,30 @@ def run(what: Scenario | Sequence[SweepPoint], settings: RunSettings, executor: 
         out: Path | None = None, progress: bool | None = None, name: str = "") -> Result:
     """Simulate ``settings.reps`` replications of every point (or of one scenario) and price them.
 
+    A point with a vendor-staffed pool not planned yet is first planned by the vendor, on its own
+    replications (experiments/optimise/vendor.py); the Result's points are the planned ones, its
+    meta records the points as asked (so that a results folder's points rebuild from their files).
+
     ``executor``: where tasks run (default: a process per core, closed at the end; an executor
     passed in is left open). ``out``: a folder where each finished task is saved at once and the
     final tables at the end; a run in a folder that holds the same points resumes it
     (StoreMismatchError if it holds others). ``progress``: a progress bar on stderr (default: when
     stderr is a terminal). ``name`` labels the run in the folder and the meta record.
     """
-    points = as_points(what)
-    store = ResultStore.open(Path(out), points, settings, name) if out is not None else None
-    done, counts = run_tasks(points, settings, executor, store, progress, label=name or "tasks")
+    asked = as_points(what)
+    from experiments.optimise.vendor import needs_plan, vendor_staffed  # here: the optimiser runs through run()
+
+    own = executor is None and needs_plan(asked)
+    executor = make_executor() if own else executor
+    try:
+        points = vendor_staffed(asked, settings, executor)
+        store = ResultStore.open(Path(out), points, settings, name) if out is not None else None
+        done, counts = run_tasks(points, settings, executor, store, progress, label=name or "tasks")
+    finally:
+        if own and executor is not None:
+            executor.close()
     result = assemble(points, settings, _by_point(done, len(points), settings.reps))
-    result.meta = build_meta(points, settings, name, counts)
+    result.meta = build_meta(asked, settings, name, counts)
     if out is not None:
         write_results(result, Path(out))
     return result
