@@ -86,9 +86,9 @@ TOP_END = "service_level_s = 20\n"  # last line before the first table header
 # --------------------------------------------------------------------------- good input
 
 
-def test_all_four_bundled_scenarios_are_there():
+def test_all_five_bundled_scenarios_are_there():
     assert sorted(p.name for p in SCENARIOS.glob("*.toml")) == [
-        "all_inhouse.toml", "baseline.toml", "local_bpo.toml", "offshore_bpo.toml"]
+        "all_inhouse.toml", "baseline.toml", "local_bpo.toml", "offshore_bpo.toml", "offshore_bpo_vendor.toml"]
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
@@ -102,7 +102,7 @@ def test_bundled_scenario_loads(path: Path):
     names = {p.name for p in scenario.pools}
     assert set(support.pools) <= names
     for pool in scenario.pools:
-        assert len(pool.agents) == N_30MIN
+        assert len(pool.agents) == N_30MIN or (pool.staffing == "vendor" and not pool.agents)  # the vendor plans
         assert (pool.contract is None) == (pool.kind == "inhouse")
 
 

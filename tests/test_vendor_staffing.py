@@ -214,3 +214,47 @@ def test_same_seed_identical_on_one_and_two_processes(tmp_path):
     for name in ("intervals", "pool_runs", "invoices"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "1" / f"{name}.parquet"),
                                       pd.read_parquet(tmp_path / "2" / f"{name}.parquet"))
+
+
+# --------------------------------------------------------------------------- optimise and budget
+
+
+def _with_client_pool(rate: float = 60.0) -> dict:
+    """An in-house pool and a vendor-staffed pool on a 50/50 split."""
+    table = _table(rate, 0.8)
+    table["pools"].insert(0, {"name": "a", "kind": "inhouse", "agents": 3, "wage_per_h": 10.0})
+    demand = table["demand"][0]
+    del demand["route"]
+    demand["split"] = {"a": 0.5, "v": 0.5}
+    return table
+
+
+def test_optimise_plans_the_vendor_once_and_varies_only_the_client(tmp_path, capsys, monkeypatch):
+    import experiments.optimise.vendor as vendor
+    from experiments.cli import main
+    from models.loading import load_scenario
+
+    calls = []
+    real = vendor.plan
+    monkeypatch.setattr(vendor, "plan", lambda *a, **k: calls.append(1) or real(*a, **k))
+    path, out = _write(tmp_path, _with_client_pool()), tmp_path / "out"
+    assert main(["optimise", str(path), "--target", "a:sl_frac>=0.7", "--reps", "2", "--days", "2",
+                 "--warmup-h", "1", "--jobs", "1", "--out", str(out)]) == 0
+    assert calls == [1]
+    evaluations = pd.read_csv(out / "evaluations.csv")
+    assert evaluations["agents"].str.startswith("a=").all() and not evaluations["agents"].str.contains("v=").any()
+    found = load_scenario(out / "optimised.toml")
+    assert found.pool("v").staffing == "vendor" and not found.pool("v").planned  # planned again when run
+    code = main(["optimise", str(path), "--target", "sl_frac>=0.7", "--vary", "v", "--reps", "2", "--days", "1",
+                 "--warmup-h", "1", "--jobs", "1", "--out", str(tmp_path / "bad")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--vary 'v': its agents are set by the vendor" in err and err.count("\n") == 1
+
+
+def test_budget_plans_the_vendor_once_then_scales_with_the_forecast(executor):
+    from experiments.budget.run import run_budget
+
+    rows = run_budget(_scenario(_with_client_pool()), months=2, reps=1, sample="7", seed=5, executor=executor,
+                      progress=False)
+    vendor_rows = rows[rows["pool"] == "v"]
+    assert (vendor_rows["paid_h"] > 0).all() and (vendor_rows["labour_cost"] == 0).all()
