@@ -113,13 +113,23 @@ def _unique_name(table: Table, seen: set[str]) -> str:
 def _read_pools(top: Table, n_intervals: int) -> tuple[Pool, ...]:
     seen: set[str] = set()
     pools = tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
-    thresholds = {p.contract.sl_threshold_s for p in pools if p.staffing == "vendor" and p.contract} - {None}
-    if len(thresholds) > 1:
-        index = max(i for i, p in enumerate(pools) if p.staffing == "vendor" and p.contract
-                    and p.contract.sl_threshold_s is not None)
-        raise ScenarioError(top.source, f"pools[{index}].contract.sla", "vendor-staffed pools are planned together "
-                            f"and must share one service-level threshold_s, got {', '.join(map(num_text, sorted(thresholds)))}")
+    _check_vendor_thresholds(top, pools)
     return pools
+
+
+def _check_vendor_thresholds(top: Table, pools: tuple[Pool, ...]) -> None:
+    """Vendor-staffed pools are planned together, judged at one service-level threshold: theirs
+    must agree (the first pool that disagrees is named)."""
+    seen: list[float] = []
+    for i, pool in enumerate(pools):
+        threshold = pool.contract.sl_threshold_s if pool.staffing == "vendor" and pool.contract else None
+        if threshold is None:
+            continue
+        if seen and threshold != seen[0]:
+            raise ScenarioError(top.source, f"pools[{i}].contract.sla", "vendor-staffed pools are planned together "
+                                f"and must share one service-level threshold_s: {num_text(seen[0])} s before, "
+                                f"got {num_text(threshold)} s")
+        seen.append(threshold)
 
 
 #: contract pricing keys a user may wrongly put on a pool itself

@@ -111,9 +111,9 @@ def _always_met(metric: str, target: float) -> bool:
 
 def judged(scenario: Scenario) -> Scenario:
     """The scenario the plan is judged on: its ``service_level_s`` at the vendor pools' SLA threshold."""
-    thresholds = {p.contract.sl_threshold_s for p in scenario.pools
-                  if not p.planned and p.contract is not None} - {None}
-    return replace(scenario, service_level_s=float(thresholds.pop())) if thresholds else scenario
+    thresholds = [p.contract.sl_threshold_s for p in scenario.pools if not p.planned and p.contract is not None]
+    known = [t for t in thresholds if t is not None]
+    return replace(scenario, service_level_s=float(known[0])) if known else scenario
 
 
 def vendor_seed(seed: int) -> int:
