@@ -26,6 +26,7 @@ import tomli_w
 from experiments.optimise.vendor import PLAN_REPS, vendor_seed, vendor_targets
 from experiments.results.runner import run
 from experiments.running.executors import make_executor
+from experiments.study.points import expand
 from models.erlang import queue_metrics
 from models.fields import ScenarioError
 from models.loading import scenario_from_dict
@@ -63,35 +64,37 @@ def _scenario(table: dict):
     return scenario_from_dict(copy.deepcopy(table), source="t.toml")
 
 
-def _sl(result) -> tuple[float, float]:
-    """Mean and standard error (over replications) of the pool's service level."""
-    values = result.pool_runs["sl_frac"].to_numpy(dtype=float)
-    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
-
-
-def _bill(result) -> float:
-    return float(result.pool_runs["vendor_cost"].mean())
-
-
 SETTINGS = RunSettings(reps=4, days=3, warmup_h=1, seed=7, keep_calls=False)
 
 
+def _per_point(result) -> list:
+    """The result's points as (scenario, pool_runs rows), in point order."""
+    rows = result.pool_runs
+    return [(p.scenario, rows[rows["scenario_id"] == p.scenario_id]) for p in result.points]
+
+
+def _sl(rows) -> tuple[float, float]:
+    """Mean and standard error (over replications) of the pool's service level."""
+    values = rows["sl_frac"].to_numpy(dtype=float)
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+
+
 def test_volume_up_30pct_the_vendor_adds_agents_and_the_bill_follows(executor):
-    base = run(_scenario(_table(200.0, 0.8)), SETTINGS, executor, progress=False)
-    more = run(_scenario(_table(260.0, 0.8)), SETTINGS, executor, progress=False)
-    agents = [sum(r.points[0].scenario.pool("v").agents) for r in (base, more)]
-    assert agents[1] > agents[0]
-    assert _bill(more) > 1.15 * _bill(base)  # more minutes, no credit
-    for result in (base, more):  # the SLA is met, within 3 standard errors of the client's estimate
-        mean, se = _sl(result)
+    # a sweep over volume: each point gets its own plan
+    points = expand(_scenario(_table(200.0, 0.8)), grid={"demand.c.calls_per_h": [200.0, 260.0]})
+    (base, base_rows), (more, more_rows) = _per_point(run(points, SETTINGS, executor, progress=False))
+    assert sum(more.pool("v").agents) > sum(base.pool("v").agents)
+    assert more_rows["vendor_cost"].mean() > 1.15 * base_rows["vendor_cost"].mean()  # more minutes, no credit
+    for rows in (base_rows, more_rows):  # the SLA is met, within 3 standard errors of the client's estimate
+        mean, se = _sl(rows)
         assert mean >= 0.8 - 3 * se
-        assert (result.pool_runs["labour_cost"] == 0).all()  # the client does not pay the vendor's wage
+        assert (rows["labour_cost"] == 0).all()  # the client does not pay the vendor's wage
     # the same pool at the vendor's base-volume agents, staffed by the client: the bill falls
-    fixed = list(base.points[0].scenario.pool("v").agents)
-    client = [run(_scenario(_table(rate, 0.8, "client", fixed)), SETTINGS, executor, progress=False)
-              for rate in (200.0, 260.0)]
-    assert _bill(client[1]) < _bill(client[0])
-    mean, se = _sl(client[1])
+    fixed = expand(_scenario(_table(200.0, 0.8, "client", list(base.pool("v").agents))),
+                   grid={"demand.c.calls_per_h": [200.0, 260.0]})
+    (_, fixed_base), (_, fixed_more) = _per_point(run(fixed, SETTINGS, executor, progress=False))
+    assert fixed_more["vendor_cost"].mean() < fixed_base["vendor_cost"].mean()
+    mean, se = _sl(fixed_more)
     assert mean < 0.8 - 10 * se  # far below the SLA: credits at their cap
 
 
