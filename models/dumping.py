@@ -5,9 +5,9 @@ values at dotted paths in it and rebuild; an optimiser writes a runnable file) d
 a scenario changed in code (``dataclasses.replace``) can never be reverted by a stale copy.
 
 ``scenario_from_dict(scenario_to_dict(s)) == s`` for every valid scenario (tests check it), except
-that a vendor-staffed pool's plan (its agents) is not written: it loads unplanned, to be planned again. Values
-are those of the dataclass, which keeps the file's units (rates per hour, seconds), so the round
-trip is exact. A rate profile read from ``profile_csv`` comes back as ``profile_per_h``; a
+that a vendor-staffed pool's plan (its agents) is not written: it loads unplanned, to be planned
+again. Values are those of the dataclass, which keeps the file's units (rates per hour, seconds),
+so the round trip is exact. A rate profile read from ``profile_csv`` comes back as ``profile_per_h``; a
 constant profile or staffing as one number; a whole number as an integer (``540``, not ``540.0``,
 as a person writes it: the loader reads either as the same float).
 """

@@ -6,7 +6,7 @@ import pandas as pd
 
 from experiments.budget.month import budget_month
 from experiments.budget.plan import WARMUP_DAYS, month_plans
-from experiments.optimise.vendor import plan
+from experiments.optimise import vendor
 from experiments.running.executors import Executor, make_executor
 from experiments.running.progress import Progress
 from models.budget import BudgetCalendar
@@ -48,4 +48,4 @@ def vendor_planned(scenario: Scenario, reps: int, seed: int, days: int, executor
         return scenario
     settings = RunSettings(reps=reps, seed=seed, days=WARMUP_DAYS + days, warmup_h=WARMUP_DAYS * 24.0,
                            keep_calls=False)
-    return plan(scenario, settings, executor)
+    return vendor.plan(scenario, settings, executor)

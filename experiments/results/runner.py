@@ -47,9 +47,9 @@ def run(what: Scenario | Sequence[SweepPoint], settings: RunSettings, executor: 
     (StoreMismatchError if it holds others). ``progress``: a progress bar on stderr (default: when
     stderr is a terminal). ``name`` labels the run in the folder and the meta record.
     """
-    asked = as_points(what)
     from experiments.optimise.vendor import needs_plan, vendor_staffed  # here: the optimiser runs through run()
 
+    asked = as_points(what)
     own = executor is None and needs_plan(asked)
     executor = make_executor() if own else executor
     try:
