@@ -5,5 +5,7 @@
 - :mod:`~experiments.optimise.evaluate`: one staffing simulated under common random numbers, and
   each target's estimate with its confidence bound;
 - :mod:`~experiments.optimise.search`: the search (up until every target is met, then down while
-  it stays met) and the re-check on fresh replications.
+  it stays met) and the re-check on fresh replications;
+- :mod:`~experiments.optimise.vendor`: a vendor-staffed BPO pool planned by the vendor, per interval,
+  to the fewest agents that meet its contract's SLA (run() does it before simulating).
 """
