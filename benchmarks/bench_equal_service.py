@@ -40,7 +40,7 @@ def main() -> None:
     for _ in range(args.repeat):
         start = time.perf_counter()
         with make_executor(args.jobs, tasks=len(points)) as executor:
-            _, table = equal_service(points, sweep.settings(), executor, progress=None)
+            _, table, _ = equal_service(points, sweep.settings(), executor, progress=None)
         times.append(time.perf_counter() - start)
     shown = table[["option", "scenario_id", "agent_h_per_day", "evaluations_n", "simulated_days",
                    "recheck_min_sure_frac", "recheck_means_met"]].copy()

@@ -78,7 +78,8 @@ def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
     opt.add_argument("scenario", type=Path)
     opt.add_argument("--target", action="append", required=True, metavar="[POOL:]METRIC<=|>=VALUE",
                      help="a target, e.g. sl_frac>=0.8, abandon_frac<=0.05, offshore:asa_s<=30 (repeatable)")
-    opt.add_argument("--vary", action="append", metavar="POOL", help="a pool whose agents are set (default: all)")
+    opt.add_argument("--vary", action="append", metavar="POOL",
+                     help="a pool whose agents are set (default: every pool the client staffs)")
     opt.add_argument("--per-interval", action="store_true", help="meet the targets in every open interval of the day")
     opt.add_argument("--reps", type=_positive_int, default=6, help="replications per evaluation (default 6)")
     opt.add_argument("--days", type=_number, default=5.0, help="horizon in days (default 5)")

@@ -137,6 +137,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from experiments.optimise.shift_output import format_shifts, write_shift_outputs
     from experiments.optimise.shifts import plan_shifts
     from experiments.optimise.targets import parse_targets
+    from experiments.optimise.vendor import vendor_planned
     from experiments.results.runner import as_points
     from experiments.running.files import ensure_writable
     from models.loading import load_scenario
@@ -158,6 +159,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print("bposim: warning: shift templates are planned with --per-interval only; without it the varied "
               "pools get a flat schedule", file=sys.stderr)
     with executor_of(args, tasks=settings.reps) as executor:
+        problem = vendor_planned(problem, executor)  # once, at the client's starting staffing
         try:
             outcome = optimise(problem, executor, progress=None)
             shifted = plan_shifts(problem, outcome, executor, progress=None)

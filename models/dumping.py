@@ -4,9 +4,10 @@ A scenario has one representation, the frozen dataclass. Whatever needs its tabl
 values at dotted paths in it and rebuild; an optimiser writes a runnable file) derives it here, so
 a scenario changed in code (``dataclasses.replace``) can never be reverted by a stale copy.
 
-``scenario_from_dict(scenario_to_dict(s)) == s`` for every valid scenario (tests check it). Values
-are those of the dataclass, which keeps the file's units (rates per hour, seconds), so the round
-trip is exact. A rate profile read from ``profile_csv`` comes back as ``profile_per_h``; a
+``scenario_from_dict(scenario_to_dict(s)) == s`` for every valid scenario (tests check it), except
+that a vendor-staffed pool's plan (its agents) is not written: it loads unplanned, to be planned
+again. Values are those of the dataclass, which keeps the file's units (rates per hour, seconds),
+so the round trip is exact. A rate profile read from ``profile_csv`` comes back as ``profile_per_h``; a
 constant profile or staffing as one number; a whole number as an integer (``540``, not ``540.0``,
 as a person writes it: the loader reads either as the same float).
 """
@@ -119,10 +120,13 @@ def _pool(pool: Pool) -> dict[str, Any]:
     if pool.shift_plan:  # the agents are derived from the plan (models/loading_shifts.py)
         del table["agents"]
         table["shift_plan"] = [_shift(s) for s in pool.shift_plan]
-    if pool.kind == "inhouse":
+    if pool.staffing == "vendor":  # the vendor's plan is made at every run, never written down
+        del table["agents"]
+        table["staffing"] = pool.staffing
+    if pool.kind == "inhouse" or pool.staffing == "vendor":
         table["wage_per_h"] = pool.wage_per_h
         table["burden"] = pool.burden
-    elif pool.contract is not None:
+    if pool.kind == "bpo" and pool.contract is not None:
         table["contract"] = contract_to_dict(pool.contract)
         table["transition_cost"] = pool.transition_cost
         table["amortise_months"] = pool.amortise_months

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from models.budget import BudgetCalendar, calendar_problems
-from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, Tier, validate_contract
+from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, Tier, num_text, validate_contract
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
 from models.loading_shifts import check_shift_cover, read_shift_keys
-from models.pools import KINDS, LOCATIONS, Pool
+from models.pools import KINDS, LOCATIONS, STAFFINGS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
 from models.shifts import coverage
-from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS
+from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS, STAFFABLE_METRICS
 
 MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
@@ -114,7 +114,24 @@ def _unique_name(table: Table, seen: set[str]) -> str:
 
 def _read_pools(top: Table, n_intervals: int) -> tuple[Pool, ...]:
     seen: set[str] = set()
-    return tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
+    pools = tuple(_read_pool(t, n_intervals, seen) for t in _items(top, "pools"))
+    _check_vendor_thresholds(top, pools)
+    return pools
+
+
+def _check_vendor_thresholds(top: Table, pools: tuple[Pool, ...]) -> None:
+    """Vendor-staffed pools are planned together, judged at one service-level threshold: theirs
+    must agree (the first pool that disagrees is named)."""
+    seen: list[float] = []
+    for i, pool in enumerate(pools):
+        threshold = pool.contract.sl_threshold_s if pool.staffing == "vendor" and pool.contract else None
+        if threshold is None:
+            continue
+        if seen and threshold != seen[0]:
+            raise ScenarioError(top.source, f"pools[{i}].contract.sla", "vendor-staffed pools are planned together "
+                                f"and must share one service-level threshold_s: {num_text(seen[0])} s before, "
+                                f"got {num_text(threshold)} s")
+        seen.append(threshold)
 
 
 #: contract pricing keys a user may wrongly put on a pool itself
@@ -135,13 +152,14 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
                 raise t.error(key, f"an in-house pool is not priced by {key}: it is paid wage_per_h x burden per "
                                    "paid hour (a bpo pool's contract table has the pricing keys)")
     else:
-        money = {"contract": _read_contract(t.take_table("contract"))}
-        for key in ("wage_per_h", "burden"):
-            if t.has(key):
-                raise t.error(key, "only inhouse pools have a wage; a bpo pool is priced by its contract")
+        contract = _read_contract(t.take_table("contract"))
+        money = {"contract": contract} | _read_staffing(t, contract)
         money |= {"transition_cost": t.take_float("transition_cost", 0.0, low=0, high=MAX_MONEY),
                   "amortise_months": t.take_float("amortise_months", 12.0, low=0, low_open=True, high=600)}
     if kind == "inhouse":
+        if t.take_str("staffing", "client", choices=STAFFINGS) != "client":
+            raise t.error("staffing", "only a bpo pool may be staffed by the vendor; an in-house pool's agents "
+                                      "are the client's (staffing = \"client\")")
         for key in ("transition_cost", "amortise_months"):
             if t.has(key):
                 raise t.error(key, "only bpo pools have a transition cost; an in-house pool has overhead_per_month")
@@ -150,7 +168,8 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
     shifts, plan = read_shift_keys(t, kind, interval_min, MAX_AGENTS)
     pool = Pool(
         name=name, kind=kind, location=t.take_str("location", "local", choices=LOCATIONS),
-        agents=coverage(plan, interval_min) if plan else _read_agents(t, n_intervals),
+        agents=(() if money.get("staffing") == "vendor"
+                else coverage(plan, interval_min) if plan else _read_agents(t, n_intervals)),
         shrinkage_frac=t.take_float("shrinkage_frac", 0.0, low=0.0, high=0.99),
         handle_factor=t.take_float("handle_factor", 1.0, low=0.0, low_open=True, high=100.0),
         resolution_frac=t.take_float("resolution_frac", 1.0, low=0.0, high=1.0),
@@ -160,6 +179,27 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
     t.done()
     check_shift_cover(t, pool, interval_min)
     return pool
+
+
+def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
+    """A bpo pool's ``staffing`` and, when the vendor staffs it, the vendor's own wage (its agents
+    are left empty: the vendor plans them at run time, experiments/optimise/vendor.py)."""
+    staffing = t.take_str("staffing", "client", choices=STAFFINGS)
+    if staffing == "client":
+        for key in ("wage_per_h", "burden"):
+            if t.has(key):
+                raise t.error(key, "only inhouse pools and vendor-staffed bpo pools (staffing = \"vendor\") have a "
+                                   "wage; a client-staffed bpo pool is priced by its contract")
+        return {}
+    if t.has("agents"):
+        raise t.error("agents", "a vendor-staffed pool's agents are set by the vendor (per interval, to meet its "
+                                "contract's SLA); leave agents out, or use staffing = \"client\"")
+    if not any(term.metric in STAFFABLE_METRICS for term in contract.terms):
+        raise t.error("staffing", "a vendor-staffed pool needs an SLA term on sl_frac, asa_s or abandon_frac in "
+                                  "its contract (the vendor staffs to meet it; resolution_frac cannot be staffed for)")
+    return {"staffing": "vendor",
+            "wage_per_h": t.take_float("wage_per_h", low=0, low_open=True, high=1e5),
+            "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}
 
 
 def _read_agents(t: Table, n_intervals: int) -> tuple[int, ...]:

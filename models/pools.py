@@ -10,6 +10,9 @@ from models.shifts import Shift, ShiftTemplate
 
 KINDS = ("inhouse", "bpo")
 LOCATIONS = ("local", "offshore")
+#: Who sets a pool's agents: the client (``agents`` as given) or, for a BPO pool, the vendor
+#: (the fewest agents per interval that meet its contract's SLA: experiments/optimise/vendor.py).
+STAFFINGS = ("client", "vendor")
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,8 @@ class Pool:
         name: identifier used in routes and results (``pool`` column).
         kind: ``inhouse`` (paid by the hour) or ``bpo`` (paid by contract).
         location: ``local`` or ``offshore``.
-        agents: scheduled agents for each interval of the day (heads on the schedule, paid).
+        agents: scheduled agents for each interval of the day (heads on the schedule, paid); empty
+            for a vendor-staffed pool until the vendor has planned it (see ``staffing``).
         shrinkage_frac: share of scheduled time not available for calls (breaks, training).
         handle_factor: multiplies a caller's handle time when this pool serves it.
         resolution_frac: first-contact resolution; an unresolved call comes back as a repeat.
@@ -28,8 +32,9 @@ class Pool:
         open_h: opening window (start, end) in hours of the client's clock; end < start wraps
             past midnight; outside it the pool has no agents.
         open_days: weekdays the pool is open (0 = Monday).
-        wage_per_h: in-house hourly wage (currency/h).
-        burden: in-house fully loaded multiplier of the wage (benefits, facilities, overhead).
+        wage_per_h: hourly wage (currency/h): the client's, in-house; the vendor's own (internal,
+            not billed to the client), on a vendor-staffed BPO pool; 0 otherwise.
+        burden: fully loaded multiplier of the wage (benefits, facilities, overhead).
         contract: the BPO contract (``None`` for in-house pools).
         overhead_per_month: fixed cost of running the pool per 30-day month (currency/month):
             supervision, seats and licences in-house; vendor management and governance for a BPO.
@@ -39,6 +44,7 @@ class Pool:
         shifts: in-house shift templates the optimiser may plan with (models/shifts.py).
         shift_plan: in-house agents per shift; when given, ``agents`` is its coverage (agents
             taking calls per interval, breaks left out) and the pool is paid by the shifts.
+        staffing: who sets ``agents``: ``client`` or (BPO only) ``vendor``, see :data:`STAFFINGS`.
     """
 
     name: str
@@ -59,6 +65,13 @@ class Pool:
     amortise_months: float = 12.0
     shifts: tuple[ShiftTemplate, ...] = ()
     shift_plan: tuple[Shift, ...] = ()
+    staffing: str = "client"
+
+    @property
+    def planned(self) -> bool:
+        """Whether the agents are known: always for a client-staffed pool, once the vendor has
+        planned them for a vendor-staffed one."""
+        return self.staffing != "vendor" or bool(self.agents)
 
     def is_open(self, day: int, hour: float) -> bool:
         """Whether the window covers ``hour`` (0..24) of ``day``; a window past midnight
@@ -74,6 +87,9 @@ class Pool:
 
     def scheduled(self, day: int, interval: int, interval_h: float) -> int:
         """Scheduled (paid) agents in ``interval`` of ``day``: zero while closed."""
+        if not self.planned:
+            raise ValueError(f"pool {self.name!r} is staffed by the vendor and not planned yet: run it through "
+                             "experiments.results.run(), which plans it")
         hour = interval * interval_h
         return self.agents[interval] if self.is_open(day, hour) else 0
 

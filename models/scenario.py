@@ -14,6 +14,9 @@ from models.demand import CallType, interval_count
 from models.pools import Pool
 from models.quality import QualityCosts
 
+Staffing = Mapping[str, tuple[int, ...]]
+"""Agents per interval of the day, by pool name."""
+
 
 @dataclass(frozen=True)
 class Scenario:

@@ -30,6 +30,9 @@ DEFAULT_CAP_FRAC = 0.12
 #: Metrics a term may judge, and whether a higher value is better.
 SLA_METRICS: dict[str, bool] = {"sl_frac": True, "asa_s": False, "abandon_frac": False, "resolution_frac": True}
 
+#: Metrics more agents improve, so that a vendor can staff to meet a term on them (not resolution).
+STAFFABLE_METRICS = ("sl_frac", "asa_s", "abandon_frac")
+
 
 @dataclass(frozen=True)
 class SLATerm:

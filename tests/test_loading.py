@@ -86,9 +86,9 @@ TOP_END = "service_level_s = 20\n"  # last line before the first table header
 # --------------------------------------------------------------------------- good input
 
 
-def test_all_four_bundled_scenarios_are_there():
+def test_all_five_bundled_scenarios_are_there():
     assert sorted(p.name for p in SCENARIOS.glob("*.toml")) == [
-        "all_inhouse.toml", "baseline.toml", "local_bpo.toml", "offshore_bpo.toml"]
+        "all_inhouse.toml", "baseline.toml", "local_bpo.toml", "offshore_bpo.toml", "offshore_bpo_vendor.toml"]
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
@@ -102,7 +102,7 @@ def test_bundled_scenario_loads(path: Path):
     names = {p.name for p in scenario.pools}
     assert set(support.pools) <= names
     for pool in scenario.pools:
-        assert len(pool.agents) == N_30MIN
+        assert len(pool.agents) == N_30MIN or (pool.staffing == "vendor" and not pool.agents)  # the vendor plans
         assert (pool.contract is None) == (pool.kind == "inhouse")
 
 
@@ -723,7 +723,7 @@ BAD = [
     case("unknown_pool_key", ((BURDEN, BURDEN + "shrinkage = 0.3\n"),),
          "{path}: pools[0].shrinkage: unknown key (did you mean 'shrinkage_frac'?); allowed keys: agents, "
          "burden, handle_factor, kind, location, name, open_days, open_h, overhead_per_month, repeat_after, "
-         "resolution_frac, shift_plan, shifts, shrinkage_frac, wage_per_h"),
+         "resolution_frac, shift_plan, shifts, shrinkage_frac, staffing, wage_per_h"),
     case("unknown_contract_key", (("per_minute = 0.55", "per_minutes = 0.55"),),
          "{path}: pools[1].contract.per_minutes: unknown key (did you mean 'per_minute'?); allowed keys: "
          f"{CONTRACT_KEYS}"),
@@ -808,7 +808,8 @@ BAD = [
     case("contract_on_inhouse", ((BURDEN, BURDEN + "contract = { per_minute = 1 }\n"),),
          "{path}: pools[0].contract: only bpo pools have a contract; in-house pools have wage_per_h and burden"),
     case("wage_on_bpo", ((CONTRACT, CONTRACT + "\nwage_per_h = 10"),),
-         "{path}: pools[1].wage_per_h: only inhouse pools have a wage; a bpo pool is priced by its contract"),
+         "{path}: pools[1].wage_per_h: only inhouse pools and vendor-staffed bpo pools (staffing = \"vendor\") have "
+         "a wage; a client-staffed bpo pool is priced by its contract"),
 ]
 
 

@@ -9,4 +9,6 @@
 - :mod:`~experiments.optimise.shift_milp` and :mod:`~experiments.optimise.shifts`: with
   ``per_interval``, the cheapest shifts covering an in-house pool's requirement (integer program),
   checked and repaired by simulation; :mod:`~experiments.optimise.shift_output`: their files.
+- :mod:`~experiments.optimise.vendor`: a vendor-staffed BPO pool planned by the vendor, per interval,
+  to the fewest agents that meet its contract's SLA (run() does it before simulating).
 """

@@ -14,7 +14,7 @@ over replications) is on the right side of the target.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,11 +26,8 @@ from experiments.results.statistics import confidence_interval
 from experiments.running.executors import Executor
 from experiments.study.points import SweepPoint
 from models.metrics import COUNT_COLUMNS, add_rates
-from models.scenario import Scenario
+from models.scenario import Scenario, Staffing
 from models.settings import RunSettings
-
-Staffing = Mapping[str, tuple[int, ...]]
-"""Agents per interval of the day, by varied pool name."""
 
 WHOLE = -1
 """The interval of an estimate over the whole measured period."""

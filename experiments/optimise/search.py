@@ -45,6 +45,10 @@ RECHECKS = 3
 MAX_ROUNDS = 40
 
 
+class NoStaffing(ValueError):
+    """No staffing within the search's limits meets every target (one line)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """What to optimise and how to judge it.
@@ -133,7 +137,7 @@ class Search:
     # ------------------------------------------------------------------ up
 
     def up(self, staffing: Staffing, phase: str) -> Evaluation:
-        """Raise agents where targets fail until every one is met (ValueError past ``max_agents``)."""
+        """Raise agents where targets fail until every one is met (NoStaffing past ``max_agents``)."""
         steps: dict[tuple[str, int], int] = {}
         for _ in range(MAX_ROUNDS):
             ev = self.evaluate([staffing], phase)[0]
@@ -141,7 +145,7 @@ class Search:
                 return ev
             self.note_failures(staffing, ev)
             staffing = self.raise_failing(staffing, ev.failing(), steps)
-        raise ValueError(f"no staffing met every target after {MAX_ROUNDS} rounds of raising agents")
+        raise NoStaffing(f"no staffing met every target after {MAX_ROUNDS} rounds of raising agents")
 
     def note_failures(self, staffing: Staffing, ev: Evaluation) -> None:
         """Remember, per interval, the agents each failing place had (see :attr:`failed_at`)."""
@@ -162,7 +166,7 @@ class Search:
             for i in self.intervals(name, interval):
                 out[name][i] += step
                 if out[name][i] > self.problem.max_agents:
-                    raise ValueError(self.unreachable(failing))
+                    raise NoStaffing(self.unreachable(failing))
         return {name: tuple(agents) for name, agents in out.items()}
 
     def places(self, failing: Sequence[Estimate]) -> set[tuple[str, int]]:

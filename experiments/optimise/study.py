@@ -24,6 +24,7 @@ from experiments.optimise.targets import parse_targets
 from experiments.running.executors import Executor, SerialExecutor
 from experiments.running.progress import Progress
 from experiments.study.points import SweepPoint
+from models.scenario import Staffing
 from models.settings import RunSettings
 
 #: one row per (point, varied pool) in ``optimised.csv`` (docs/results.md)
@@ -70,8 +71,9 @@ def _worst(outcome: Outcome) -> tuple[str, float, float, bool]:
 
 
 def equal_service(points: Sequence[SweepPoint], settings: RunSettings, executor: Executor,
-                  progress: bool | None = None) -> tuple[list[SweepPoint], pd.DataFrame]:
-    """The points with every goal's point staffed by the optimiser, and the ``optimised`` table.
+                  progress: bool | None = None) -> tuple[list[SweepPoint], pd.DataFrame, dict[str, Staffing]]:
+    """The points with every goal's point staffed by the optimiser, the ``optimised`` table and
+    the staffing found (the varied pools' agents) by scenario id.
 
     Points without a goal are returned as they are. ``progress``: a bar of the points being
     optimised on stderr (None: when stderr is a terminal).
@@ -93,7 +95,8 @@ def equal_service(points: Sequence[SweepPoint], settings: RunSettings, executor:
         point = points[i]
         out[i] = replace(point, scenario=staffed(point.scenario, outcome.staffing))
         rows += _rows(point, outcome)
-    return out, pd.DataFrame(rows, columns=OPTIMISED_COLUMNS)
+    staffing: dict[str, Staffing] = {points[i].scenario_id: outcome.staffing for i, outcome in found.items()}
+    return out, pd.DataFrame(rows, columns=OPTIMISED_COLUMNS), staffing
 
 
 def _rows(point: SweepPoint, outcome: PointOutcome) -> list[list[object]]:

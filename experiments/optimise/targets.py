@@ -91,12 +91,19 @@ def _value(text: str, metric: str, raw: str, label: str) -> float:
 
 def parse_targets(texts: Sequence[str], vary: Sequence[str] | None, scenario: Scenario,
                   label: str = "--target") -> tuple[tuple[Target, ...], tuple[str, ...]]:
-    """The targets and the varied pools (default: every pool), each checked; ValueError (one line) if bad."""
+    """The targets and the varied pools (default: every pool whose agents the client sets), each
+    checked; ValueError (one line) if bad. ``label`` names where they were written in messages."""
     targets = tuple(parse_target(text, scenario, label) for text in texts)
     names = tuple(p.name for p in scenario.pools)
-    chosen = tuple(dict.fromkeys(vary)) if vary else names
+    client = tuple(p.name for p in scenario.pools if p.staffing == "client")
+    chosen = tuple(dict.fromkeys(vary)) if vary else client
+    flag = "--vary" if label == "--target" else "vary"
     for name in chosen:
         if name not in names:
-            flag = "--vary" if label == "--target" else "vary"
             raise ValueError(f"{flag} {name!r}: no such pool{suggest(name, names)}; pools: {', '.join(names)}")
+        if name not in client:
+            raise ValueError(f"{flag} {name!r}: its agents are set by the vendor (staffing = \"vendor\"), "
+                             "not by the client")
+    if not chosen:
+        raise ValueError("no pool to vary: every pool's agents are set by the vendor")
     return targets, chosen

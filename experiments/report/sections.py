@@ -312,8 +312,10 @@ def _clock(hours: float) -> str:
 
 def pool_cells(pool: Pool) -> list[str]:
     """Table cells describing one agent pool (money via ``Contract.describe()``)."""
-    low, high = min(pool.agents), max(pool.agents)
+    low, high = (min(pool.agents), max(pool.agents)) if pool.agents else (0, 0)
     agents = f"{low}" if low == high else f"{low}–{high} by interval"
+    if pool.staffing == "vendor":
+        agents = f"{agents} (the vendor's plan)" if pool.agents else "set by the vendor"
     days = "every day" if len(pool.open_days) == 7 else " ".join(DAYS[d] for d in pool.open_days)
     opening = f"{_clock(pool.open_h[0])}–{_clock(pool.open_h[1])}, {days}"
     price = (pool.contract.describe() if pool.contract is not None else

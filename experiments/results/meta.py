@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 from experiments.running.tasks import TaskCounts
 from experiments.study.points import SweepPoint
+from models.scenario import Staffing
 from models.settings import RunSettings
 
 PACKAGES = ("bposim", "simpy", "numpy", "pandas", "pyarrow", "scipy")
@@ -39,18 +40,28 @@ def git_commit() -> str:
         return "unknown"
 
 
+def _point_entry(point: SweepPoint, staffing: Staffing | None) -> dict[str, Any]:
+    """A point's record: option, study, swept values, hash, source, currency (and staffing)."""
+    scenario = point.scenario if staffing is None else point.scenario.with_agents(staffing)
+    entry = {"option": point.option, "study": point.study, "params": point.params, "hash": scenario.digest(),
+             "source": point.scenario.source, "currency": point.scenario.currency}
+    if staffing is not None:
+        entry["staffing"] = {name: list(agents) for name, agents in staffing.items()}
+    return entry
+
+
 def build_meta(points: Sequence[SweepPoint], settings: RunSettings, name: str = "",
-               counts: TaskCounts | None = None) -> dict[str, Any]:
+               counts: TaskCounts | None = None, staffing: Mapping[str, Staffing] | None = None) -> dict[str, Any]:
     """Everything needed to know how a result was made: settings, each point (its option, study,
-    swept values, content hash, file and currency), what was computed or loaded, versions, commit."""
+    swept values, content hash, file and currency), what was computed or loaded, versions, commit.
+
+    ``staffing``: by scenario id, the agents an equal-service search gave the point's varied pools
+    (recorded, and in the point's hash, so that its point rebuilds from its file).
+    """
     meta: dict[str, Any] = {
         "sweep": name,
         "settings": asdict(settings),
-        "scenarios": {p.scenario_id: {"option": p.option, "study": p.study, "params": p.params,
-                                      "hash": p.scenario.digest(), "source": p.scenario.source,
-                                      "currency": p.scenario.currency,
-                                      **({"staffing": {pool.name: list(pool.agents) for pool in p.scenario.pools}}
-                                         if p.goal is not None else {})} for p in points},
+        "scenarios": {p.scenario_id: _point_entry(p, (staffing or {}).get(p.scenario_id)) for p in points},
         "versions": versions(),
         "git_commit": git_commit(),
     }

@@ -1,6 +1,8 @@
 """Money, computed after the run from its tables, so one simulation can be re-priced many times.
 
 - in-house pools: paid agent-hours (scheduled, or a shift plan's) × wage_per_h × burden;
+- vendor-staffed BPO pools, the vendor's side (not the client's cost): its scheduled agent-hours ×
+  its own wage_per_h × burden, and its margin, the invoices minus that labour;
 - BPO pools: one invoice per billing month (30 simulated days from the end of the warm-up) under
   the pool's contract: pro-rated monthly fee, billed minutes of the calls it answered, its paid
   agent-hours, answered calls and resolved contacts at their prices, the floor, and SLA credits
@@ -98,7 +100,8 @@ def shift_paid_hours(rows: pd.DataFrame, pool: Pool, interval_min: int) -> np.nd
 
 
 def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenario, months: float) -> pd.DataFrame:
-    """Per (rep, pool): labour_cost, vendor_cost, overhead_cost and total_cost (their sum).
+    """Per (rep, pool): labour_cost, vendor_cost, the vendor's labour and margin (vendor-staffed
+    pools), overhead_cost and total_cost (labour + vendor + overhead: the client's).
 
     ``months``: the measured period in 30-day months (overhead and amortised transition accrue
     per month).
@@ -108,10 +111,21 @@ def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenar
     vendor = vendor.rename(columns={"invoice_cost": "vendor_cost"})
     costs = costs.merge(vendor, on=["rep", "pool"], how="left")
     costs["vendor_cost"] = costs["vendor_cost"].fillna(0.0)
+    costs = add_vendor_labour(costs, scenario)
     fixed = {p.name: p.fixed_cost_per_month() * months for p in scenario.pools}
     costs["overhead_cost"] = costs["pool"].map(fixed).astype(float)
     costs["total_cost"] = costs["labour_cost"] + costs["vendor_cost"] + costs["overhead_cost"]
     return costs
+
+
+def add_vendor_labour(costs: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """``costs`` (per rep and pool, with ``paid_h`` and ``vendor_cost``) plus the vendor's side of a
+    vendor-staffed pool: ``vendor_labour_cost`` (its paid agent-hours × its own wage × burden, not
+    billed to the client) and ``vendor_margin_cost`` (the invoices minus that labour); NaN for
+    every other pool."""
+    rate = {p.name: p.wage_per_h * p.burden for p in scenario.pools if p.staffing == "vendor"}
+    labour = costs["paid_h"] * costs["pool"].map(rate).astype(float)
+    return costs.assign(vendor_labour_cost=labour, vendor_margin_cost=costs["vendor_cost"] - labour)
 
 
 def reprice_pools(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:

@@ -17,11 +17,11 @@ from experiments.results.meta import build_meta
 from experiments.results.pricing import priced_tables
 from experiments.results.result import Result
 from experiments.results.tables import TABLES, concat_tables, points_frame, with_ids
-from experiments.running.executors import Executor
+from experiments.running.executors import Executor, make_executor
 from experiments.running.store import ResultStore
 from experiments.running.tasks import Task, run_tasks
 from experiments.study.points import SweepPoint
-from models.scenario import Scenario
+from models.scenario import Scenario, Staffing
 from models.settings import RunSettings
 from sim.replication import Replication
 
@@ -37,17 +37,32 @@ def run(what: Scenario | Sequence[SweepPoint], settings: RunSettings, executor: 
         out: Path | None = None, progress: bool | None = None, name: str = "") -> Result:
     """Simulate ``settings.reps`` replications of every point (or of one scenario) and price them.
 
+    A point with a vendor-staffed pool not planned yet is first planned by the vendor, on its own
+    replications (experiments/optimise/vendor.py); the Result's points are the planned ones, its
+    meta records the points as asked (so that a results folder's points rebuild from their files).
+
     ``executor``: where tasks run (default: a process per core, closed at the end; an executor
     passed in is left open). ``out``: a folder where each finished task is saved at once and the
     final tables at the end; a run in a folder that holds the same points resumes it
     (StoreMismatchError if it holds others). ``progress``: a progress bar on stderr (default: when
     stderr is a terminal). ``name`` labels the run in the folder and the meta record.
     """
-    points, optimised = _equal_service(as_points(what), settings, executor, progress)
-    store = ResultStore.open(Path(out), points, settings, name) if out is not None else None
-    done, counts = run_tasks(points, settings, executor, store, progress, label=name or "tasks")
+    from experiments.optimise.vendor import needs_plan, vendor_staffed  # here: the optimiser runs through run()
+
+    asked = as_points(what)
+    goals = any(p.goal is not None for p in asked)
+    own = executor is None and (needs_plan(asked) or goals)
+    executor = make_executor() if own else executor
+    try:
+        planned = vendor_staffed(asked, settings, executor)
+        points, optimised, found = _equal_service(planned, settings, executor, progress)
+        store = ResultStore.open(Path(out), points, settings, name) if out is not None else None
+        done, counts = run_tasks(points, settings, executor, store, progress, label=name or "tasks")
+    finally:
+        if own and executor is not None:
+            executor.close()
     result = assemble(points, settings, _by_point(done, len(points), settings.reps))
-    result.meta = build_meta(points, settings, name, counts)
+    result.meta = build_meta(asked, settings, name, counts, staffing=found)
     result.optimised = optimised
     if out is not None:
         write_results(result, Path(out))
@@ -55,19 +70,15 @@ def run(what: Scenario | Sequence[SweepPoint], settings: RunSettings, executor: 
 
 
 def _equal_service(points: list[SweepPoint], settings: RunSettings, executor: Executor | None,
-                   progress: bool | None) -> tuple[list[SweepPoint], pd.DataFrame | None]:
-    """Points of equal-service studies staffed by the optimiser (experiments/optimise/study.py)."""
+                   progress: bool | None) -> tuple[list[SweepPoint], pd.DataFrame | None, dict[str, Staffing]]:
+    """Points of equal-service studies staffed by the optimiser (experiments/optimise/study.py),
+    the ``optimised`` table and the staffing found per scenario id (none without such studies)."""
     if not any(p.goal is not None for p in points):
-        return points, None
+        return points, None, {}
     from experiments.optimise.study import equal_service
-    from experiments.running.executors import make_executor
 
-    runner = make_executor(tasks=sum(p.goal is not None for p in points)) if executor is None else executor
-    try:
-        return equal_service(points, settings, runner, progress)
-    finally:
-        if executor is None:
-            runner.close()
+    assert executor is not None  # run() makes one when there are goals
+    return equal_service(points, settings, executor, progress)
 
 
 def _by_point(done: Mapping[Task, Replication], n_points: int, reps: int) -> list[list[Replication]]:
