@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from experiments.optimise.search import NoStaffing
     from experiments.results.runner import run
     from experiments.results.text import format_scenarios
     from experiments.study.sweep_file import load_sweep
@@ -87,7 +88,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         keep_calls=False if args.no_calls else None), sweep.points)
     with executor_of(args) as executor:
         _warn_about_warmup(sweep.points, settings)  # once the executor stands: an error there stays one line
-        result = run(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
+        try:
+            result = run(sweep.points, settings, executor=executor, out=args.out, name=sweep.name)
+        except NoStaffing as exc:  # an equal-service point or a vendor plan no staffing can serve
+            raise UsageError(f"{args.sweep}: {exc}") from None
     tasks = result.meta["tasks"]
     for sid, rep, reason in tasks["recomputed"]:
         print(f"bposim: warning: {sid} rep {rep}: {reason}; recomputed", file=sys.stderr)

@@ -23,7 +23,7 @@ from models.pools import KINDS, LOCATIONS, STAFFINGS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
 from models.scenario import Scenario
 from models.shifts import coverage
-from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS, STAFFABLE_METRICS
+from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS, staffable
 
 MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
@@ -194,9 +194,11 @@ def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
     if t.has("agents"):
         raise t.error("agents", "a vendor-staffed pool's agents are set by the vendor (per interval, to meet its "
                                 "contract's SLA); leave agents out, or use staffing = \"client\"")
-    if not any(term.metric in STAFFABLE_METRICS for term in contract.terms):
+    if not any(staffable(term.metric, term.target) for term in contract.terms):
         raise t.error("staffing", "a vendor-staffed pool needs an SLA term on sl_frac, asa_s or abandon_frac in "
-                                  "its contract (the vendor staffs to meet it; resolution_frac cannot be staffed for)")
+                                  "its contract that some staffing could miss (the vendor staffs to meet it; "
+                                  "resolution_frac cannot be staffed for, sl_frac >= 0 or abandon_frac <= 1 "
+                                  "is met by one agent)")
     return {"staffing": "vendor",
             "wage_per_h": t.take_float("wage_per_h", low=0, low_open=True, high=1e5),
             "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}

@@ -34,6 +34,13 @@ SLA_METRICS: dict[str, bool] = {"sl_frac": True, "asa_s": False, "abandon_frac":
 STAFFABLE_METRICS = ("sl_frac", "asa_s", "abandon_frac")
 
 
+def staffable(metric: str, target: float) -> bool:
+    """Whether a term on ``metric`` with ``target`` is one staffing must work for: a staffable
+    metric, and not met by any staffing (a service level of at least 0, abandonment of at most 1)."""
+    always = (metric == "sl_frac" and target <= 0.0) or (metric == "abandon_frac" and target >= 1.0)
+    return metric in STAFFABLE_METRICS and not always
+
+
 @dataclass(frozen=True)
 class SLATerm:
     """One term of an SLA.

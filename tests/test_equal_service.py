@@ -79,12 +79,19 @@ def test_the_goal_is_read_with_its_defaults(tmp_path):
     ('optimise = { target = ["sl_fra>=0.8"] }',
      "study[0].optimise.target: option 'inhouse': target 'sl_fra>=0.8': unknown metric"),
     ('optimise = { target = ["sl_frac<=0.8"] }', "sl_frac is better higher"),
-    ('optimise = { target = ["sl_frac>=0.8"], vary = ["nope"] }', "vary 'nope': no such pool"),
+    ('optimise = { target = ["sl_frac>=0.8"], vary = ["nope"] }',
+     "study[0].optimise.vary: option 'inhouse': vary 'nope': no such pool"),
     ('optimise = { target = ["sl_frac>=0.8"], per_interval = "yes" }', "study[0].optimise.per_interval: must be true or false"),
     ('optimise = { targets = ["sl_frac>=0.8"] }', "study[0].optimise"),
     ('optimise = { target = [] }', "study[0].optimise.target"),
     ('optimise = { target = ["sl_frac>=0.8"], reps = 1 }', "study[0].optimise.reps"),
     ('optimise = { target = ["sl_frac>=0.8"], confidence = 1.0 }', "study[0].optimise.confidence"),
+    ('optimise = { target = ["sl_frac>=0.8"], days = 1, warmup_h = 24 }',
+     "study[0].optimise.warmup_h: option 'inhouse': warmup_h: must be shorter than the horizon"),
+    ('optimise = { target = ["sl_frac>=0.8"], warmup_h = 0.2 }', "study[0].optimise.warmup_h"),
+    ('optimise = { target = ["sl_frac>=0.8"], vary = ["b"] }', "study[0].optimise.vary: option 'inhouse': vary 'b'"),
+    ('optimise = { target = ["sl_frac>=0.8"], per_interval = false, reps = 2, days = 1, warmup_h = 0, max_agents = 2 }',
+     "no staffing of at most 2 agents per pool and interval meets sl_frac>=0.8"),
 ])
 def test_a_bad_goal_is_one_line_exit_2_nothing_written(tmp_path, capsys, goal, message):
     out = tmp_path / "out"
@@ -92,7 +99,7 @@ def test_a_bad_goal_is_one_line_exit_2_nothing_written(tmp_path, capsys, goal, m
     err = capsys.readouterr().err
     assert code == 2 and message in err and "sweep.toml" in err
     assert len(err.strip().splitlines()) == 1
-    assert not out.exists()
+    assert not (out / "runs.parquet").exists()
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +182,17 @@ def test_break_even_interval_by_hand():
                           for r in rows])
     open_low = break_even_intervals(wider, pd.DataFrame(wide), "v", "cost").iloc[0]
     assert math.isnan(open_low["x_low"]) and open_low["x"] == pytest.approx(100 + 100 * 40 / 45, abs=1e-9)
+
+
+def test_an_equal_service_study_beside_a_staffing_study_writes_its_tables(tmp_path):
+    # The staffing study sweeps pools.a.agents (numbers); the equal-service points' agents vary
+    # over the day: their value in that column is missing, not a text that breaks the column.
+    goal = 'optimise = { target = ["sl_frac>=0.8"], reps = 2, days = 1, warmup_h = 0 }'
+    path = _sweep(tmp_path, goal)
+    path.write_text(path.read_text().replace('options = ["inhouse.toml", "bpo.toml"]', 'options = ["inhouse.toml"]')
+                    + '\n[[study]]\nname = "staffing"\n[study.grid]\n"pools.a.agents" = [4, 5]\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--jobs", "1", "--no-calls", "--reps", "2", "--days", "1", "--warmup-h", "0",
+                 "--out", str(out)]) == 0
+    runs = read_results(out).runs.drop_duplicates("scenario_id").set_index("scenario_id")["pools.a.agents"]
+    assert runs.isna().sum() == 2 and sorted(runs.dropna()) == [4, 5]

@@ -151,10 +151,18 @@ class Search:
         """Remember, per interval, the agents each failing place had (see :attr:`failed_at`)."""
         if not self.problem.per_interval:
             return
-        for name, interval in self.places(ev.failing()):
-            if interval != WHOLE:
+        failed = self.places(ev.failing())
+        for name, interval in failed:
+            if interval != WHOLE and self.own_failure((name, interval), failed):
                 level = staffing[name][interval]
                 self.failed_at[(name, interval)] = max(level, self.failed_at.get((name, interval), 0))
+
+    def own_failure(self, place: tuple[str, int], failed: set[tuple[str, int]]) -> bool:
+        """Whether a place's failure can be blamed on its own agents: the interval before it (same
+        pool, the day wrapping round) did not fail in the same evaluation. When it did, its backlog
+        may have carried over, and the place's count says nothing about what the place needs."""
+        name, interval = place
+        return (name, (interval - 1) % self.problem.scenario.intervals_per_day) not in failed
 
     def raise_failing(self, staffing: Staffing, failing: Sequence[Estimate],
                       steps: dict[tuple[str, int], int]) -> Staffing:
@@ -259,12 +267,21 @@ class Search:
 
         A place passes in a round when no failing target acts on it (see :meth:`places`). Service
         improves with agents everywhere, so a place that passes while its neighbours were lowered
-        too passes with them higher; a place that fails may have failed because of a neighbour
-        (calls carried over), which at worst leaves it an agent high. The combined staffing is then
-        simulated, and raised where it fails (:meth:`up`).
+        too passes with them higher. A place that fails is taken as needing more only when the
+        interval before it did not fail too (:meth:`own_failure`); otherwise its failure may be
+        that interval's backlog carried over, and it is tried again at the same count in the next
+        round. The combined staffing is then simulated, and raised where it fails (:meth:`up`).
         """
         high = {(n, i): a for n in self.problem.vary for i, a in enumerate(best.staffing[n])}
         low = {place: min(self.failed_at.get(place, 0), a - 1) for place, a in high.items()}
+        self.bisect_places(high, low)
+        return self.up(self.staffing_of(high), "down")
+
+    def bisect_places(self, high: dict[tuple[str, int], int], low: dict[tuple[str, int], int]) -> None:
+        """Narrow every place's (low, high] bracket at once, in place (see :meth:`down_intervals`).
+        In a round where every failure has a failing interval before it (every interval of the day
+        failed: a ring, where some failures are surely carried over), all are taken as real, so
+        that the search goes on: a place can stay above its need there (docs/optimise.md)."""
         step = {place: 0 if low[place] else first_step(a) for place, a in high.items()}  # bisect from a failure
         for _ in range(MAX_ROUNDS):
             trial = {place: self.next_trial(high[place], low[place], step[place]) for place in high
@@ -273,15 +290,17 @@ class Search:
                 break
             staffing = {n: tuple(trial.get((n, i), a) for i, a in enumerate(agents))
                         for n, agents in self.staffing_of(high).items()}
-            ev = self.evaluate([staffing], "down")[0]
-            failed = self.places(ev.failing())
+            failed = self.places(self.evaluate([staffing], "down")[0].failing())
+            own = {place for place in trial if place in failed and self.own_failure(place, failed)}
+            if not own:  # a ring: take them all as real
+                own = {place for place in trial if place in failed}
             for place, count in trial.items():
-                if place in failed:
+                if place in own:
                     low[place], step[place] = count, 0  # bisect from now on
-                else:
+                elif place not in failed:
                     high[place] = count
                     step[place] = 2 * step[place] if step[place] else 0
-        return self.up(self.staffing_of(high), "down")
+                # else: tried again at the same count once the interval before settles
 
     @staticmethod
     def next_trial(high: int, low: int, step: int) -> int:

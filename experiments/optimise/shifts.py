@@ -180,7 +180,7 @@ class _Planner:
         staffing = {n: tuple(a) for n, a in others.items()}
         label = f"{phase} {len(self.log) + 1}"
         ev = evaluate(with_plans(p.scenario, plans), [staffing], p.targets, settings, self.executor, True,
-                      p.confidence, p.cost, self.progress, label)[0]
+                      p.confidence, p.cost, self.progress, label, p.simultaneous)[0]
         full = {n: staffing[n] if n in staffing else self.coverage(plans[n]) for n in p.vary}
         ev = replace(ev, staffing=full)
         self.log.append((phase, settings.seed, ev))

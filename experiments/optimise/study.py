@@ -19,12 +19,13 @@ import pandas as pd
 from experiments.optimise.evaluate import WHOLE, staffed
 from experiments.optimise.goal import SEARCH_SEED_OFFSET, Goal
 from experiments.optimise.output import agents_text
-from experiments.optimise.search import Outcome, Problem, optimise
+from experiments.optimise.search import NoStaffing, Outcome, Problem, optimise
+from experiments.optimise.shifts import plan_shifts
 from experiments.optimise.targets import parse_targets
 from experiments.running.executors import Executor, SerialExecutor
 from experiments.running.progress import Progress
 from experiments.study.points import SweepPoint
-from models.scenario import Staffing
+from models.scenario import Scenario, Staffing
 from models.settings import RunSettings
 
 #: one row per (point, varied pool) in ``optimised.csv`` (docs/results.md)
@@ -42,6 +43,8 @@ class PointOutcome:
     simulated_days: float
     worst: tuple[str, float, float, bool]
     """(target and interval, fresh mean, min sure_frac, every fresh mean met) on the last re-check."""
+    scenario: Scenario
+    """The point's scenario with that staffing (and the shift plans of pools with shift templates)."""
 
 
 def problem_of(point: SweepPoint, goal: Goal, seed: int) -> Problem:
@@ -55,10 +58,17 @@ def problem_of(point: SweepPoint, goal: Goal, seed: int) -> Problem:
 def optimise_point(point: SweepPoint, goal: Goal, seed: int) -> PointOutcome:
     """Run the search for one point, serially in this process (a worker's task)."""
     problem = problem_of(point, goal, seed)
-    with SerialExecutor() as executor:
-        outcome = optimise(problem, executor, progress=False)
+    try:
+        with SerialExecutor() as executor:
+            outcome = optimise(problem, executor, progress=False)
+            shifted = plan_shifts(problem, outcome, executor) if goal.per_interval else None
+    except NoStaffing as exc:
+        raise NoStaffing(f"{point.scenario_id}: {exc}") from None
+    scenario = staffed(point.scenario, outcome.staffing) if shifted is None else shifted.scenario
+    outcome = outcome if shifted is None else shifted.outcome
     measured = problem.settings.reps * problem.settings.days
-    return PointOutcome(dict(outcome.staffing), len(outcome.log), measured * len(outcome.log), _worst(outcome))
+    return PointOutcome(dict(outcome.staffing), len(outcome.log), measured * len(outcome.log), _worst(outcome),
+                        scenario)
 
 
 def _worst(outcome: Outcome) -> tuple[str, float, float, bool]:
@@ -73,7 +83,12 @@ def _worst(outcome: Outcome) -> tuple[str, float, float, bool]:
 def equal_service(points: Sequence[SweepPoint], settings: RunSettings, executor: Executor,
                   progress: bool | None = None) -> tuple[list[SweepPoint], pd.DataFrame, dict[str, Staffing]]:
     """The points with every goal's point staffed by the optimiser, the ``optimised`` table and
-    the staffing found (the varied pools' agents) by scenario id.
+    the staffing found (the varied pools' agents) by scenario id (not for points whose pools got
+    shift plans: those are not rebuilt from their files by ``read_results``).
+
+    With ``per_interval``, varied in-house pools with shift templates get the cheapest covering
+    shifts, checked and repaired by simulation (experiments/optimise/shifts.py), as ``bposim
+    optimise`` does; the point is then paid by its shifts.
 
     Points without a goal are returned as they are. ``progress``: a bar of the points being
     optimised on stderr (None: when stderr is a terminal).
@@ -93,9 +108,10 @@ def equal_service(points: Sequence[SweepPoint], settings: RunSettings, executor:
     rows = []
     for i, outcome in sorted(found.items()):
         point = points[i]
-        out[i] = replace(point, scenario=staffed(point.scenario, outcome.staffing))
+        out[i] = replace(point, scenario=outcome.scenario)
         rows += _rows(point, outcome)
-    staffing: dict[str, Staffing] = {points[i].scenario_id: outcome.staffing for i, outcome in found.items()}
+    staffing: dict[str, Staffing] = {points[i].scenario_id: outcome.staffing for i, outcome in found.items()
+                                     if not any(p.shift_plan for p in outcome.scenario.pools)}
     return out, pd.DataFrame(rows, columns=OPTIMISED_COLUMNS), staffing
 
 

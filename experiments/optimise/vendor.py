@@ -40,6 +40,7 @@ from models.fields import ScenarioError
 from models.pools import Pool
 from models.scenario import Scenario
 from models.settings import RunSettings
+from models.sla import staffable
 
 PLAN_REPS = 4
 """Most replications the vendor plans on (fewer when the run has fewer)."""
@@ -98,15 +99,10 @@ def vendor_targets(pool: Pool) -> tuple[Target, ...]:
     terms = pool.contract.terms if pool.contract is not None else ()
     out = []
     for term in terms:
-        if term.metric not in DIRECTIONS or _always_met(term.metric, term.target):
+        if term.metric not in DIRECTIONS or not staffable(term.metric, term.target):
             continue
         out.append(Target(term.metric, DIRECTIONS[term.metric], float(term.target), pool.name))
     return tuple(out)
-
-
-def _always_met(metric: str, target: float) -> bool:
-    """A service level of at least 0, or abandonment of at most 1: any staffing meets it."""
-    return (metric == "sl_frac" and target <= 0.0) or (metric == "abandon_frac" and target >= 1.0)
 
 
 def judged(scenario: Scenario) -> Scenario:

@@ -70,6 +70,24 @@ class Context:
     equal_service: str | None = None   # the goal the equal-service points were staffed to, if any
 
     @property
+    def not_equal_options(self) -> list[str]:
+        """Options compared beside equal-service ones that have no equal-service point themselves."""
+        if not self.equal_service:
+            return []
+        ids = self.equal_ids
+        equal = set(self.wide.loc[self.wide["scenario_id"].astype(str).isin(ids), "option"].astype(str))
+        return [o for o in dict.fromkeys(self.wide["option"].astype(str)) if o not in equal]
+
+    @property
+    def recheck_missed(self) -> list[str]:
+        """Equal-service points a fresh re-check found missing a target on the mean (after repairs)."""
+        optimised = self.result.optimised
+        if optimised is None or "recheck_means_met" not in optimised:
+            return []
+        missed = optimised[~optimised["recheck_means_met"].astype(bool)]
+        return list(dict.fromkeys(missed["scenario_id"].astype(str)))
+
+    @property
     def equal_ids(self) -> set[str]:
         """The scenarios staffed by the optimiser (an equal-service study)."""
         optimised = self.result.optimised

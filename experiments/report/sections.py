@@ -129,8 +129,7 @@ def headline_section(ctx: Context) -> Section:
             "on top, and options are chosen and ranked by the total with it. The invoice 95th percentile is "
             "over replications and billing months (– for options without a BPO).")
     if ctx.equal_service:
-        note = (f"Cost at equal service: every option staffed by the optimiser to {ctx.equal_service}. "
-                + note)
+        note = f"Cost at equal service: {_equal_text(ctx)}. " + note
     table = Table.of(headers, rows, numeric=range(2, 2 + len(HEADLINE) + 1))
     return Section("headline", "Headline", (Note(note), table))
 
@@ -143,7 +142,7 @@ def break_even_section(ctx: Context) -> Section:
     wide = ctx.wide[ctx.wide["scenario_id"].isin(ctx.volume_summary["scenario_id"])]
     points = break_even_intervals(ctx.result.runs, wide, ctx.volume, ctx.cost)
     what = "cost with the cost of poor service" if ctx.cost != "monthly_cost" else "cost"
-    staffed = (f"Each option staffed at each volume by the optimiser to the same targets ({ctx.equal_service})"
+    staffed = (f"Staffing at each volume: {_equal_text(ctx)}"
                if ctx.equal_service else "Each option staffed at each volume as its headline is chosen (cheapest "
                "meeting the target, else best served; not equal service)")
     how = Note(f"{staffed}; crossings of the mean monthly {what} curves, interpolated linearly between the "
@@ -160,6 +159,18 @@ def break_even_section(ctx: Context) -> Section:
     headers = ["option", "versus", "break-even calls/h", "95% interval", _money(ctx, "monthly cost there"),
                "cheaper below", "cheaper above"]
     return Section("break-even", "Break-even volumes", (how, Table.of(headers, rows, numeric=(2, 3, 4))))
+
+
+def _equal_text(ctx: Context) -> str:
+    """Which options were staffed to equal service, to what, and what the fresh re-checks found."""
+    others = ctx.not_equal_options
+    who = "every option" if not others else "every option but " + ", ".join(others) + " (staffed as swept)"
+    text = f"{who} staffed by the optimiser to {ctx.equal_service}"
+    missed = ctx.recheck_missed
+    if missed:
+        text += (f"; on fresh replications after its repairs, {len(missed)} point(s) still missed a target on "
+                 f"the mean ({', '.join(missed[:3])}{', ...' if len(missed) > 3 else ''}; optimised.csv)")
+    return text
 
 
 def _bound(value: float) -> str:

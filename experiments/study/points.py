@@ -158,9 +158,14 @@ def param_paths(points: Sequence[SweepPoint]) -> list[str]:
 
 
 def param_value(point: SweepPoint, path: str) -> Any:
-    """The point's value at ``path``: the swept value, or else the scenario's own if it is a plain
-    value (a number, string or boolean), else None (e.g. the path names a pool the option lacks)."""
-    value = point.params[path] if path in point.params else get_path(scenario_to_dict(point.scenario), path)
-    if isinstance(value, list | dict):
-        return value_text(value)
-    return value
+    """The point's value at ``path``: the swept value (a list or table as text), or else the
+    scenario's own if it is a plain value (a number, string or boolean; a list of one value
+    repeated, such as flat agents, as that value), else None (e.g. the path names a pool the option
+    lacks, or agents that vary over the day: an equal-service point's, set by the optimiser)."""
+    if path in point.params:
+        value = point.params[path]
+        return value_text(value) if isinstance(value, list | dict) else value
+    value = get_path(scenario_to_dict(point.scenario), path)
+    if isinstance(value, list) and value and all(v == value[0] for v in value):
+        value = value[0]
+    return None if isinstance(value, list | dict) else value

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,19 @@ class Sweep:
 
     def with_search(self, **changes: Any) -> Sweep:
         """The sweep with every equal-service goal's fields changed (``reps=2, days=1``...): a quick
-        look at a study whose searches are long. Points without a goal are unchanged."""
-        points = tuple(p if p.goal is None else dataclasses.replace(p, goal=dataclasses.replace(p.goal, **changes))
-                       for p in self.points)
-        return dataclasses.replace(self, points=points)
+        look at a study whose searches are long. Points without a goal are unchanged; a goal that
+        no longer fits its option is a ScenarioError (``reps`` must stay >= 2: one replication
+        has no confidence bound)."""
+        if changes.get("reps", 2) < 2:
+            raise ScenarioError(self.source, "optimise.reps", f"must be >= 2, got {changes['reps']}")
+        points = []
+        for p in self.points:
+            if p.goal is not None:
+                goal = dataclasses.replace(p.goal, **changes)
+                check_goal(goal, p.scenario, self.source, lambda key: f"optimise.{key}")
+                p = dataclasses.replace(p, goal=goal)
+            points.append(p)
+        return dataclasses.replace(self, points=tuple(points))
 
     def settings(self, **overrides: Any) -> RunSettings:
         """RunSettings from the file's values, replaced by the ``overrides`` that are not None."""
@@ -179,11 +189,24 @@ def _read_goal(t: Table, options: list[Scenario]) -> Goal | None:
             raise ScenarioError(t.source, f"{g.sub('target')}[{k}]",
                                 f"must be a target such as 'sl_frac>=0.8', got {value_text(text)}")
     for option in options:
-        try:
-            parse_targets(goal.targets, goal.vary, option, label="target")
-        except ValueError as exc:
-            raise ScenarioError(t.source, g.sub("target"), f"option {option.name!r}: {exc}") from None
+        check_goal(goal, option, t.source, g.sub)
     return goal
+
+
+def check_goal(goal: Goal, option: Scenario, source: str, sub: Callable[[str], str]) -> None:
+    """ScenarioError (one line naming the field, via ``sub``) unless ``goal`` fits ``option``: its
+    targets and varied pools exist, and the search's days and warm-up fit the scenario."""
+    from sim.replication import check_settings
+
+    for key, texts, vary in (("target", goal.targets, ()), ("vary", (), goal.vary)):
+        try:
+            parse_targets(texts, vary or None, option, label="target")
+        except ValueError as exc:
+            raise ScenarioError(source, sub(key), f"option {option.name!r}: {exc}") from None
+    try:
+        check_settings(option, RunSettings(reps=goal.reps, days=goal.days, warmup_h=goal.warmup_h))
+    except ValueError as exc:
+        raise ScenarioError(source, sub(str(exc).split(":")[0]), f"option {option.name!r}: {exc}") from None
 
 
 def _read_study(t: Table, options: list[Scenario], study: str, source: str, where: str) -> list[SweepPoint]:
