@@ -151,18 +151,22 @@ class Search:
         """Remember, per interval, the agents each failing place had (see :attr:`failed_at`)."""
         if not self.problem.per_interval:
             return
-        failed = self.places(ev.failing())
+        failed, short = self.places(ev.failing()), self.short(ev)
         for name, interval in failed:
-            if interval != WHOLE and self.own_failure((name, interval), failed):
+            if interval != WHOLE and self.own_failure((name, interval), short):
                 level = staffing[name][interval]
                 self.failed_at[(name, interval)] = max(level, self.failed_at.get((name, interval), 0))
 
-    def own_failure(self, place: tuple[str, int], failed: set[tuple[str, int]]) -> bool:
+    def own_failure(self, place: tuple[str, int], short: set[tuple[str, int]]) -> bool:
         """Whether a place's failure can be blamed on its own agents: the interval before it (same
-        pool, the day wrapping round) did not fail in the same evaluation. When it did, its backlog
-        may have carried over, and the place's count says nothing about what the place needs."""
-        name, interval = place
-        return (name, (interval - 1) % self.problem.scenario.intervals_per_day) not in failed
+        pool, the day wrapping round) was not short in the same evaluation (``short``: places
+        whose target failed on the mean, not only on its bound: a backlog big enough to carry
+        over). When it was, the place's count says nothing about what the place needs."""
+        return self.before(place) not in short
+
+    def short(self, ev: Evaluation) -> set[tuple[str, int]]:
+        """Places some target acting on them misses on the mean (see :meth:`own_failure`)."""
+        return self.places([e for e in ev.failing() if not e.mean_met])
 
     def raise_failing(self, staffing: Staffing, failing: Sequence[Estimate],
                       steps: dict[tuple[str, int], int]) -> Staffing:
@@ -279,28 +283,40 @@ class Search:
 
     def bisect_places(self, high: dict[tuple[str, int], int], low: dict[tuple[str, int], int]) -> None:
         """Narrow every place's (low, high] bracket at once, in place (see :meth:`down_intervals`).
-        In a round where every failure has a failing interval before it (every interval of the day
-        failed: a ring, where some failures are surely carried over), all are taken as real, so
-        that the search goes on: a place can stay above its need there (docs/optimise.md)."""
+
+        A place that fails while the interval before it misses on the mean is spared (its failure
+        may be that interval's backlog): in the next round that interval is held at its passing count and
+        the place tried again, its failure then its own. In a round where every failure has a
+        failing interval before it (every interval of the day failed: a ring), all are taken as
+        real so that the search goes on: a place can stay above its need there (docs/optimise.md).
+        """
         step = {place: 0 if low[place] else first_step(a) for place, a in high.items()}  # bisect from a failure
+        spared: set[tuple[str, int]] = set()
         for _ in range(MAX_ROUNDS):
+            held = {self.before(place) for place in spared} - spared
             trial = {place: self.next_trial(high[place], low[place], step[place]) for place in high
-                     if high[place] - low[place] > 1 and high[place] > 1}
+                     if high[place] - low[place] > 1 and high[place] > 1 and place not in held}
             if not trial:
                 break
             staffing = {n: tuple(trial.get((n, i), a) for i, a in enumerate(agents))
                         for n, agents in self.staffing_of(high).items()}
-            failed = self.places(self.evaluate([staffing], "down")[0].failing())
-            own = {place for place in trial if place in failed and self.own_failure(place, failed)}
-            if not own:  # a ring: take them all as real
-                own = {place for place in trial if place in failed}
+            ev = self.evaluate([staffing], "down")[0]
+            failed, short = self.places(ev.failing()), self.short(ev)
+            tried = {place for place in trial if place in failed}
+            own = {place for place in tried if self.own_failure(place, short) or self.before(place) in held}
+            own = own or tried  # a ring: take them all as real
+            spared = tried - own
             for place, count in trial.items():
                 if place in own:
                     low[place], step[place] = count, 0  # bisect from now on
                 elif place not in failed:
                     high[place] = count
                     step[place] = 2 * step[place] if step[place] else 0
-                # else: tried again at the same count once the interval before settles
+
+    def before(self, place: tuple[str, int]) -> tuple[str, int]:
+        """The same pool's interval before ``place`` (the day wrapping round)."""
+        name, interval = place
+        return name, (interval - 1) % self.problem.scenario.intervals_per_day
 
     @staticmethod
     def next_trial(high: int, low: int, step: int) -> int:
