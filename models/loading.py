@@ -18,10 +18,10 @@ from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, 
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
+from models.loading_clients import check_clients, read_contracts
 from models.loading_shifts import check_shift_cover, read_shift_keys
 from models.pools import KINDS, LOCATIONS, STAFFINGS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
-from models.loading_clients import check_clients, read_contracts
 from models.scenario import Scenario
 from models.shifts import coverage
 from models.sla import DEFAULT_CAP_FRAC, SLA_METRICS, STAFFABLE_METRICS

@@ -1,7 +1,8 @@
 """What each BPO pool did per client and billing month: the quantities its contracts bill, no prices.
 
-Per (pool, client, month), over the calls of that client's call types only: answered calls, billing increments of their billed times (handle or talk time,
-as the pool's contract's ``billing_basis`` says, under its own increment), the calls last offered
+Per (pool, client, month), over the calls of that client's call types only: answered calls,
+billing increments of their billed times (handle or talk time, as the pool's contract's
+``billing_basis`` says, under its own increment), the calls last offered
 to the pool that were answered or abandoned (the SLA's offered calls), those answered within the
 SLA threshold of reaching the pool, those abandoned, the contacts it answered and resolved, the
 seconds its answered calls waited at it, their handle time as served, those answered within the

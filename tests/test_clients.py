@@ -16,6 +16,7 @@ What is checked and why:
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -189,6 +190,13 @@ def test_quality_costs_are_ours_only():
     assert (res.contacts[res.contacts["call_type"] == "orders"]["lost_n"] > 0).any()
 
 
+def test_a_client_named_like_the_scenario_is_its_own(tmp_path):
+    text = TOML.read_text(encoding="utf-8").replace('name = "support"\n', 'name = "support"\nclient = "us"\n', 1)
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_scenario(path) == replace(load_scenario(TOML), source=str(path))
+
+
 def test_the_scenario_round_trips_through_its_table():
     scn = load_scenario(TOML)
     assert scenario_from_dict(scenario_to_dict(scn), source=scn.source) == scn
@@ -254,6 +262,9 @@ BAD = {
     "other_client_at_inhouse": (
         ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 0.75, desk = 0.25 }\n", ),
         "demand[1].client: 'globex' is another client; its calls may reach bpo pools only"),
+    "vendor_burden_without_wage": (
+        ("vendor_wage_per_h = 6.5\n", ""),
+        "pools[0].vendor_burden: needs vendor_wage_per_h"),
 }
 
 
@@ -275,3 +286,11 @@ def test_bad_client_input_is_one_line_and_exit_2(tmp_path, capsys, name):
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"bposim: error: {path}: "), err
     assert message in lines[0], lines[0]
+
+
+def test_the_report_shows_the_vendors_view(tmp_path):
+    from experiments.report.page import write_report
+
+    page = write_report(result(), tmp_path).read_text(encoding="utf-8")
+    section = page[page.index('id="vendor"'):page.index('id="scenarios"')]
+    assert "The vendor&#39;s view" in section and "globex" in section and "margin" in section

@@ -5,9 +5,10 @@
   agent-hours × its own wage_per_h × burden, and its margin, all its clients' invoices minus that
   labour (experiments/results/vendor.py has the vendor's table);
 - BPO pools: one invoice per client and billing month (30 simulated days from the end of the
-  warm-up) under the pool's contract with that client, for that client's calls only: pro-rated monthly fee, billed minutes of the calls it answered, its paid
-  agent-hours, answered calls and resolved contacts at their prices, the floor, and SLA credits
-  and bonuses on the month's measured metrics.
+  warm-up) under the pool's contract with that client, for that client's calls only: pro-rated
+  monthly fee, billed minutes of the calls it answered, its paid agent-hours (its share of them at
+  a pool serving several clients), answered calls and resolved contacts at their prices, the
+  floor, and SLA credits and bonuses on the month's measured metrics.
 
 The quantities billed come from the ``usage`` table of the run (sim/usage.py). The client's costs
 (``vendor_cost``, ``total_cost`` and every total) count the scenario's own client's invoices only;
