@@ -146,6 +146,15 @@ def test_our_costs_count_our_invoices_only_and_the_vendor_earns_all():
     assert (every > ours).all()  # globex pays too: a test that would notice its bills counted as ours
 
 
+def test_the_reports_invoices_are_ours():
+    from experiments.report.analysis import monthly_invoices
+
+    res = result()
+    assert set(res.invoices.loc[res.invoices["own_client"], "client"]) == {"us"}
+    months = monthly_invoices(res.invoices).groupby("rep")["invoice_cost"].sum()
+    assert np.allclose(months, res.runs.set_index("rep")["vendor_cost"], rtol=1e-12)
+
+
 def test_the_vendors_labour_and_margin():
     res = result()
     vendor = res.vendor.set_index(["rep", "pool"])

@@ -35,8 +35,8 @@ CONTACT_COUNTS = ("resolved_n", "lost_n", "redial_n", "repeat_n", "wait_s")
 #: what a BPO pool's sampled usage holds (summed over its billing months and scaled)
 USAGE_COUNTS = tuple(c for c in USAGE_COLUMNS if c not in ("rep", "pool", "client", "month"))
 #: the invoice columns of a month (docs/results.md, ``invoices``); its counts come from COUNTS
-INVOICE_LINES = tuple(c for c in INVOICE_COLUMNS if c not in ("rep", "pool", "client", "month", "month_frac", "paid_h",
-                                                              "answered_n", "resolved_n"))
+INVOICE_LINES = tuple(c for c in INVOICE_COLUMNS if c not in ("rep", "pool", "client", "own_client", "month",
+                                                              "month_frac", "paid_h", "answered_n", "resolved_n"))
 MONEY = ("labour_cost", "invoice_cost", "overhead_cost", "quality_cost", "total_cost")
 #: invoice columns that are measurements, not money: NaN on an in-house pool's row
 NOT_MONEY = ("sla_frac", "asa_s", "abandon_frac", "resolution_frac")
@@ -53,7 +53,7 @@ def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.
     """The rows of one month from the replication that sampled it (``scenario``: the month's)."""
     counts = scaled_counts(scenario, sampled, plan.scale)
     invoices = month_invoices(scenario, plan, sampled.usage)
-    invoices = invoices[invoices["client"] == scenario.name].set_index("pool")  # ours: the client's budget
+    invoices = invoices[invoices["own_client"]].set_index("pool")  # ours: the client's budget
     rows = []
     for pool in scenario.pools:
         row: dict[str, Any] = _plan_columns(plan) | {"pool": pool.name, "kind": pool.kind}

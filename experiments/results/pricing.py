@@ -42,7 +42,8 @@ from models.shifts import pay_by_start
 #: the SLA metrics' measured values and the column of each one's credit or bonus
 SLA_COST_COLUMNS = {"sl_frac": "sla_sl_cost", "asa_s": "sla_asa_cost", "abandon_frac": "sla_abandon_cost",
                     "resolution_frac": "sla_resolution_cost"}
-INVOICE_COLUMNS = ["rep", "pool", "client", "month", "month_frac", "billed_min", "paid_h", "answered_n", "resolved_n",
+INVOICE_COLUMNS = ["rep", "pool", "client", "own_client", "month", "month_frac", "billed_min", "paid_h", "answered_n",
+                   "resolved_n",
                    "fixed_cost", "usage_cost", "hourly_cost", "calls_cost", "resolved_cost", "floor_cost",
                    "credit_cost", "bonus_cost", "invoice_cost", "tier_n", "sla_frac", "asa_s", "abandon_frac",
                    "resolution_frac", *SLA_COST_COLUMNS.values()]
@@ -66,15 +67,15 @@ def invoices_table(usage: pd.DataFrame, scenario: Scenario, warmup_s: float, hor
         sl = _ratio(row.sla_met_n, row.sla_offered_n) if contract.sl_threshold_s is not None else None
         lines = invoice(contract, minutes, fracs[row.month], sl, paid_h=float(row.paid_h),
                         calls_n=float(row.answered_n), resolved_n=float(row.resolved_n), measured=measured)
-        rows.append([row.rep, row.pool, row.client, row.month, fracs[row.month], lines.billed_min, row.paid_h, row.answered_n,
-                     row.resolved_n, lines.fixed_cost, lines.usage_cost, lines.hourly_cost, lines.calls_cost,
-                     lines.resolved_cost, lines.floor_cost, lines.credit_cost, lines.bonus_cost, lines.invoice_cost,
-                     lines.tier_n, lines.service_level_frac,
+        rows.append([row.rep, row.pool, row.client, not client, row.month, fracs[row.month], lines.billed_min,
+                     row.paid_h, row.answered_n, row.resolved_n, lines.fixed_cost, lines.usage_cost,
+                     lines.hourly_cost, lines.calls_cost, lines.resolved_cost, lines.floor_cost, lines.credit_cost,
+                     lines.bonus_cost, lines.invoice_cost, lines.tier_n, lines.service_level_frac,
                      *(measured[name] for name in ("asa_s", "abandon_frac", "resolution_frac")),
                      *(lines.sla_by_metric.get(metric, 0.0) for metric in SLA_COST_COLUMNS)])
     frame = pd.DataFrame(rows, columns=INVOICE_COLUMNS)
     return frame.astype({name: (np.int64 if name in _WHOLE else float) for name in INVOICE_COLUMNS
-                         if name not in ("pool", "client")} | {"client": object})
+                         if name not in ("pool", "client", "own_client")} | {"client": object, "own_client": bool})
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -118,7 +119,7 @@ def pool_costs(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scenar
     per month).
     """
     costs = labour_table(intervals, scenario)
-    ours = invoices[invoices["client"] == scenario.name] if "client" in invoices else invoices
+    ours = invoices[invoices["own_client"]] if "own_client" in invoices else invoices
     vendor = ours.groupby(["rep", "pool"], as_index=False)["invoice_cost"].sum()
     vendor = vendor.rename(columns={"invoice_cost": "vendor_cost"})
     costs = costs.merge(vendor, on=["rep", "pool"], how="left")

@@ -48,7 +48,7 @@ def vendor_table(intervals: pd.DataFrame, invoices: pd.DataFrame, scenario: Scen
     frame["paid_agents_n"] = frame["paid_h"] / ((settings.horizon_s - settings.warmup_s) / 3600.0)
     frame["occupancy_frac"] = frame["busy_s"] / frame["staffed_s"].where(frame["staffed_s"] > 0)
     frame = frame.merge(revenue(invoices), on=["rep", "pool"], how="left")
-    ours = invoices[invoices["client"] == scenario.name].groupby(["rep", "pool"], as_index=False)["invoice_cost"].sum()
+    ours = invoices[invoices["own_client"]].groupby(["rep", "pool"], as_index=False)["invoice_cost"].sum()
     frame = frame.merge(ours.rename(columns={"invoice_cost": "own_client_cost"}), on=["rep", "pool"], how="left")
     frame = frame.fillna({"revenue_cost": 0.0, "own_client_cost": 0.0})
     frame["labour_cost"] = frame["paid_h"] * frame["pool"].map(vendor_rates(scenario)).astype(float)
