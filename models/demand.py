@@ -56,6 +56,8 @@ class CallType:
             :class:`~models.quality.QualityCosts`; the scenario's apply to the other keys.
         talk, acw: talk time and after-call work (seconds, before a pool's factor), drawn
             independently, instead of ``handle``: the handle time is their sum. Both or neither.
+        client: the client whose calls these are, billed for them at every BPO pool under its own
+            contract; ``""`` is the scenario's own client ("us", named like the scenario).
     """
 
     name: str
@@ -71,6 +73,7 @@ class CallType:
     quality: tuple[tuple[str, float], ...] = ()
     talk: Distribution | None = None
     acw: Distribution | None = None
+    client: str = ""
 
     def __post_init__(self) -> None:
         if (self.talk is None) != (self.acw is None) or (self.talk is None) == (self.handle is None):

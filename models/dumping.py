@@ -100,6 +100,8 @@ def _call_type(ct: CallType) -> dict[str, Any]:
                            "max_attempts": ct.redial.max_attempts}
     if ct.quality:
         table["quality"] = dict(ct.quality)
+    if ct.client:
+        table["client"] = ct.client
     return table
 
 
@@ -126,8 +128,13 @@ def _pool(pool: Pool) -> dict[str, Any]:
     if pool.kind == "inhouse" or pool.staffing == "vendor":
         table["wage_per_h"] = pool.wage_per_h
         table["burden"] = pool.burden
+    elif pool.wage_per_h > 0:  # a client-staffed bpo pool's vendor wage (the vendor table's labour)
+        table["vendor_wage_per_h"] = pool.wage_per_h
+        table["vendor_burden"] = pool.burden
     if pool.kind == "bpo" and pool.contract is not None:
         table["contract"] = contract_to_dict(pool.contract)
+        if pool.contracts:
+            table["contracts"] = {client: contract_to_dict(c) for client, c in pool.contracts}
         table["transition_cost"] = pool.transition_cost
         table["amortise_months"] = pool.amortise_months
     table["overhead_per_month"] = pool.overhead_per_month

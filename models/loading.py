@@ -18,6 +18,7 @@ from models.contracts import BILLING_BASES, SLA, TIER_MODES, Contract, SLATerm, 
 from models.demand import MAX_ATTEMPTS, CallType, Redial, interval_count
 from models.distributions import DISTRIBUTIONS, Distribution, Exponential, Never
 from models.fields import ScenarioError, Table, check_number, suggest
+from models.loading_clients import check_clients, read_contracts
 from models.loading_shifts import check_shift_cover, read_shift_keys
 from models.pools import KINDS, LOCATIONS, STAFFINGS, Pool
 from models.quality import QUALITY_KEYS, QualityCosts
@@ -65,19 +66,21 @@ def scenario_from_dict(data: dict[str, Any], source: str = "", base_dir: Path | 
     pools = _read_pools(top, n_intervals)
     names = tuple(p.name for p in pools)
     quality = QualityCosts(**dict(_read_quality(top.take_table("quality", None))))
+    name = top.take_str("name")
     scenario = Scenario(
-        name=top.take_str("name"),
+        name=name,
         currency=top.take_str("currency", "USD"),
         interval_min=interval_min,
         service_level_s=top.take_float("service_level_s", 20.0, low=0, high=MAX_DURATION_S),
         lines=top.take_int("lines", None, low=1, high=10**8),
-        demand=_read_demand(top, n_intervals, names, base_dir or Path(".")),
+        demand=_read_demand(top, n_intervals, names, base_dir or Path("."), name),
         pools=pools,
         quality=quality,
         source=source,
         calendar=_read_calendar(top.take_table("calendar", None)),
     )
     top.done()
+    check_clients(scenario)
     return scenario
 
 
@@ -147,13 +150,17 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
                  "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}
         if t.has("contract"):
             raise t.error("contract", "only bpo pools have a contract; in-house pools have wage_per_h and burden")
+        if t.has("contracts"):
+            raise t.error("contracts", "only bpo pools serve other clients on their contracts; an in-house pool "
+                                       "answers the scenario's own calls only")
         for key in PRICE_KEYS:
             if t.has(key):
                 raise t.error(key, f"an in-house pool is not priced by {key}: it is paid wage_per_h x burden per "
                                    "paid hour (a bpo pool's contract table has the pricing keys)")
     else:
         contract = _read_contract(t.take_table("contract"))
-        money = {"contract": contract} | _read_staffing(t, contract)
+        contracts = read_contracts(t.take_table("contracts", None), _read_contract)
+        money = {"contract": contract, "contracts": contracts} | _read_staffing(t, contract)
         money |= {"transition_cost": t.take_float("transition_cost", 0.0, low=0, high=MAX_MONEY),
                   "amortise_months": t.take_float("amortise_months", 12.0, low=0, low_open=True, high=600)}
     if kind == "inhouse":
@@ -188,9 +195,12 @@ def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
     if staffing == "client":
         for key in ("wage_per_h", "burden"):
             if t.has(key):
-                raise t.error(key, "only inhouse pools and vendor-staffed bpo pools (staffing = \"vendor\") have a "
-                                   "wage; a client-staffed bpo pool is priced by its contract")
-        return {}
+                raise t.error(key, "only inhouse pools and vendor-staffed bpo pools (staffing = \"vendor\") have "
+                                   "a wage; a client-staffed bpo pool is priced by its contract")
+        return _read_vendor_wage(t)
+    for key in ("vendor_wage_per_h", "vendor_burden"):
+        if t.has(key):
+            raise t.error(key, "a vendor-staffed pool gives the vendor's wage as wage_per_h and burden")
     if t.has("agents"):
         raise t.error("agents", "a vendor-staffed pool's agents are set by the vendor (per interval, to meet its "
                                 "contract's SLA); leave agents out, or use staffing = \"client\"")
@@ -202,6 +212,17 @@ def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
     return {"staffing": "vendor",
             "wage_per_h": t.take_float("wage_per_h", low=0, low_open=True, high=1e5),
             "burden": t.take_float("burden", 1.0, low=1.0, high=10.0)}
+
+
+def _read_vendor_wage(t: Table) -> dict[str, Any]:
+    """A client-staffed bpo pool's optional ``vendor_wage_per_h`` and ``vendor_burden``: the vendor's
+    own wage (internal, never billed), for its labour and margin in the ``vendor`` table."""
+    if not t.has("vendor_wage_per_h"):
+        if t.has("vendor_burden"):
+            raise t.error("vendor_burden", "needs vendor_wage_per_h (the burden multiplies the vendor's wage)")
+        return {}
+    return {"wage_per_h": t.take_float("vendor_wage_per_h", low=0, low_open=True, high=1e5),
+            "burden": t.take_float("vendor_burden", 1.0, low=1.0, high=10.0)}
 
 
 def _read_agents(t: Table, n_intervals: int) -> tuple[int, ...]:
@@ -326,13 +347,19 @@ def _read_sla(t: Table) -> SLA:
 
 # ---------------------------------------------------------------- demand
 
-def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path) -> tuple[CallType, ...]:
+def _read_demand(top: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path,
+                 own: str) -> tuple[CallType, ...]:
+    """The call types; ``own``: the scenario's name (a ``client`` naming it is the scenario's own)."""
     seen: set[str] = set()
-    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen) for t in _items(top, "demand"))
+    return tuple(_read_call_type(t, n_intervals, pools, base_dir, seen, own) for t in _items(top, "demand"))
 
 
-def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str]) -> CallType:
+def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir: Path, seen: set[str],
+                    own: str) -> CallType:
     name = _unique_name(t, seen)
+    client = t.take_str("client", "")
+    if t.has("client") and not client.strip():
+        raise t.error("client", "must name a client (leave it out for the scenario's own), got an empty name")
     route, split = _read_routing(t, pools)
     talk = _read_talk_acw(t)
     call_type = CallType(
@@ -349,6 +376,7 @@ def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir
         quality=_read_quality(t.take_table("quality", None)),
         talk=talk[0] if talk else None,
         acw=talk[1] if talk else None,
+        client="" if client == own else client,
     )
     t.done()
     return call_type

@@ -33,9 +33,12 @@ class Pool:
             past midnight; outside it the pool has no agents.
         open_days: weekdays the pool is open (0 = Monday).
         wage_per_h: hourly wage (currency/h): the client's, in-house; the vendor's own (internal,
-            not billed to the client), on a vendor-staffed BPO pool; 0 otherwise.
+            not billed to the client) on a BPO pool, required when the vendor staffs it, optional
+            otherwise; 0 when not known (the vendor's labour is then NaN).
         burden: fully loaded multiplier of the wage (benefits, facilities, overhead).
-        contract: the BPO contract (``None`` for in-house pools).
+        contract: the BPO contract with the scenario's own client (``None`` for in-house pools).
+        contracts: the BPO pool's contracts with other clients, (client, contract) pairs in file
+            order; empty when the pool serves the scenario's own client only.
         overhead_per_month: fixed cost of running the pool per 30-day month (currency/month):
             supervision, seats and licences in-house; vendor management and governance for a BPO.
         transition_cost: one-off cost of moving the calls to a BPO pool (currency), spread over
@@ -60,12 +63,25 @@ class Pool:
     wage_per_h: float = 0.0
     burden: float = 1.0
     contract: Contract | None = None
+    contracts: tuple[tuple[str, Contract], ...] = ()
     overhead_per_month: float = 0.0
     transition_cost: float = 0.0
     amortise_months: float = 12.0
     shifts: tuple[ShiftTemplate, ...] = ()
     shift_plan: tuple[Shift, ...] = ()
     staffing: str = "client"
+
+    def contract_for(self, client: str) -> Contract | None:
+        """The contract billing ``client``'s calls here (``""``: the scenario's own client);
+        None if the pool has none with that client."""
+        if not client:
+            return self.contract
+        return dict(self.contracts).get(client)
+
+    @property
+    def clients(self) -> tuple[str, ...]:
+        """The clients this BPO pool bills, the scenario's own (``""``) first; empty in-house."""
+        return ("", *(name for name, _ in self.contracts)) if self.contract is not None else ()
 
     @property
     def planned(self) -> bool:

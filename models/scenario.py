@@ -80,6 +80,16 @@ class Scenario:
         text = repr(replace(self, source=""))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    @property
+    def clients(self) -> tuple[str, ...]:
+        """Every client, the scenario's own (``""``) first, then the others by first appearance
+        in ``demand`` (a call type's ``client``)."""
+        return ("", *dict.fromkeys(ct.client for ct in self.demand if ct.client))
+
+    def client_name(self, client: str) -> str:
+        """A client as named in results: ``""`` (the scenario's own) is the scenario's ``name``."""
+        return client or self.name
+
     def quality_of(self, call_type: int) -> QualityCosts:
         """The costs of poor service of call type ``call_type`` (an index into ``demand``)."""
         own = self.demand[call_type].quality

@@ -151,4 +151,4 @@ class Aggregates:
 
 
 _NO_CALLS = {name: np.zeros(0) for name in ("arrival_s", "handle_s", "talk_s", "pool_wait_s", "u_res")} | {
-    name: np.zeros(0, dtype=np.int16) for name in ("outcome", "pool", "last_pool")}
+    name: np.zeros(0, dtype=np.int16) for name in ("outcome", "pool", "last_pool", "call_type")}

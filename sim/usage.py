@@ -1,11 +1,16 @@
-"""What each BPO pool did per billing month: the quantities its contract bills, no prices.
+"""What each BPO pool did per client and billing month: the quantities its contracts bill, no prices.
 
-Per (pool, month): answered calls, billing increments of their billed times (handle or talk time,
-as the pool's contract's ``billing_basis`` says, under its own increment), the calls last offered
+Per (pool, client, month), over the calls of that client's call types only: answered calls,
+billing increments of their billed times (handle or talk time, as the pool's contract's
+``billing_basis`` says, under its own increment), the calls last offered
 to the pool that were answered or abandoned (the SLA's offered calls), those answered within the
 SLA threshold of reaching the pool, those abandoned, the contacts it answered and resolved, the
-seconds its answered calls waited at it, and its paid (scheduled) agent-hours. Pricing
-(experiments/results/pricing.py) turns these into invoices.
+seconds its answered calls waited at it, their handle time as served, those answered within the
+scenario's ``service_level_s`` of reaching the pool, and the client's share of the pool's paid
+(scheduled) agent-hours: all of them when the pool serves one client, else in proportion to each
+client's handled time in the month (equal shares in a month without handled calls). The contract
+counted under is the pool's ``contract`` for the scenario's own client, ``contracts.<client>`` for
+another. Pricing (experiments/results/pricing.py) turns these into invoices.
 """
 
 from __future__ import annotations
@@ -23,20 +28,24 @@ from sim.outcomes import ABANDONED, ANSWERED
 
 #: counted from the calls, in this order in :func:`usage_counts`' last axis
 CALL_COUNTS = ["answered_n", "billed_increments_n", "sla_offered_n", "sla_met_n", "abandoned_n", "resolved_n",
-               "wait_answered_s"]
-USAGE_COLUMNS = ["rep", "pool", "month", *CALL_COUNTS, "paid_h"]
+               "wait_answered_s", "handled_s", "within_sl_n"]
+USAGE_COLUMNS = ["rep", "pool", "client", "month", *CALL_COUNTS, "paid_h"]
 
 
 def usage_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: float,
                  horizon_s: float) -> np.ndarray:
-    """Counts of shape (pools, months, len(CALL_COUNTS)), in the order of :data:`CALL_COUNTS`.
+    """Counts of shape (pools, clients, months, len(CALL_COUNTS)), clients as in
+    ``scenario.clients``, counts in the order of :data:`CALL_COUNTS`.
 
     ``arrays`` holds per-call columns as from CallStore.views, with ``resolved`` (bool) or the
     ``u_res`` draws it is derived from.
     """
     months = month_count(warmup_s, horizon_s)
-    out = np.zeros((len(scenario.pools), months, len(CALL_COUNTS)))
+    clients = scenario.clients
+    out = np.zeros((len(scenario.pools), len(clients), months, len(CALL_COUNTS)))
     keep = arrays["arrival_s"] >= warmup_s
+    client_of = np.array([clients.index(ct.client) for ct in scenario.demand], dtype=np.int64)
+    client = client_of[arrays["call_type"][keep].astype(np.int64)]
     month = month_of(arrays["arrival_s"][keep], warmup_s, months)
     outcome, pool, last = arrays["outcome"][keep], arrays["pool"][keep], arrays["last_pool"][keep]
     wait = arrays["pool_wait_s"][keep]
@@ -44,20 +53,25 @@ def usage_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: fl
         solved = arrays["resolved"][keep]
     else:
         solved = resolved(arrays, np.array([p.resolution_frac for p in scenario.pools]))[keep]
+    handle = arrays["handle_s"][keep]
     for p, spec in enumerate(scenario.pools):
-        if spec.contract is None:
-            continue
-        answered = (outcome == ANSWERED) & (pool == p)
-        increments = np.zeros(len(month))
-        billed_s = arrays[f"{spec.contract.billing_basis}_s"][keep][answered]
-        increments[answered] = billed_increments(billed_s, spec.contract)
-        abandoned = (last == p) & (outcome == ABANDONED)
-        threshold = spec.contract.sl_threshold_s
-        met = answered & (wait <= (np.inf if threshold is None else threshold))
-        weights = (answered, increments, answered | abandoned, met, abandoned, answered & solved,
-                   np.where(answered, wait, 0.0))
-        for k, values in enumerate(weights):
-            out[p, :, k] = np.bincount(month, weights=values.astype(float), minlength=months)
+        for name in spec.clients:
+            contract = spec.contract_for(name)
+            assert contract is not None
+            c = clients.index(name)
+            mine = client == c
+            answered = (outcome == ANSWERED) & (pool == p) & mine
+            increments = np.zeros(len(month))
+            billed_s = arrays[f"{contract.billing_basis}_s"][keep][answered]
+            increments[answered] = billed_increments(billed_s, contract)
+            abandoned = (last == p) & (outcome == ABANDONED) & mine
+            threshold = contract.sl_threshold_s
+            met = answered & (wait <= (np.inf if threshold is None else threshold))
+            weights = (answered, increments, answered | abandoned, met, abandoned, answered & solved,
+                       np.where(answered, wait, 0.0), np.where(answered, handle, 0.0),
+                       answered & (wait <= scenario.service_level_s))
+            for k, values in enumerate(weights):
+                out[p, c, :, k] = np.bincount(month, weights=values.astype(float), minlength=months)
     return out
 
 
@@ -81,14 +95,35 @@ def paid_hours(pool: np.ndarray, start_s: np.ndarray, scheduled_n: np.ndarray, s
 
 
 def usage_frame(counts: np.ndarray, paid_h: np.ndarray, scenario: Scenario, rep: int) -> pd.DataFrame:
-    """The usage table of one replication from its call counts and paid hours (BPO pools only, every month)."""
-    rows = [[rep, spec.name, m, *counts[p, m], paid_h[p, m]]
-            for p, spec in enumerate(scenario.pools) if spec.contract is not None
-            for m in range(counts.shape[1])]
+    """The usage table of one replication from its call counts and paid hours (BPO pools only, each
+    client it serves, the scenario's own first, every month)."""
+    clients = scenario.clients
+    rows = []
+    for p, spec in enumerate(scenario.pools):
+        served = [clients.index(name) for name in spec.clients]
+        for c, name in zip(served, spec.clients, strict=True):
+            shares = paid_shares(counts[p][served][:, :, CALL_COUNTS.index("handled_s")], served.index(c))
+            rows += [[rep, spec.name, scenario.client_name(name), m, *counts[p, c, m], paid_h[p, m] * shares[m]
+                      if len(served) > 1 else paid_h[p, m]] for m in range(counts.shape[2])]
     frame = pd.DataFrame(rows, columns=USAGE_COLUMNS)
-    floats = {"wait_answered_s", "paid_h"}
-    return frame.astype({name: float if name in floats else np.int64 for name in USAGE_COLUMNS if name != "pool"}
-                        | {"pool": object})
+    floats = {"wait_answered_s", "handled_s", "paid_h"}
+    text = {"pool", "client"}
+    return frame.astype({name: float if name in floats else np.int64 for name in USAGE_COLUMNS if name not in text}
+                        | dict.fromkeys(text, object))
+
+
+def paid_shares(handled_s: np.ndarray, client: int) -> np.ndarray:
+    """Per month, the share (0..1) of a pool's paid hours that falls to one of the clients it serves:
+    its handled time over all of theirs, equal shares in a month without handled time.
+
+    Args:
+        handled_s: handled time (s) of shape (clients served, months).
+        client: the row of ``handled_s`` whose shares are wanted.
+    """
+    total = handled_s.sum(axis=0)
+    equal = np.full(handled_s.shape[1], 1.0 / handled_s.shape[0])
+    shares: np.ndarray = np.where(total > 0, handled_s[client] / np.where(total > 0, total, 1.0), equal)
+    return shares
 
 
 def usage_from_calls(calls: pd.DataFrame, intervals: pd.DataFrame, scenario: Scenario, warmup_s: float,
@@ -99,6 +134,7 @@ def usage_from_calls(calls: pd.DataFrame, intervals: pd.DataFrame, scenario: Sce
     for rep, part in calls.groupby("rep", sort=True):
         arrays = {
             "arrival_s": part["arrival_s"].to_numpy(),
+            "call_type": _call_types(part, scenario),
             "outcome": _codes(part["outcome"], ["answered", "abandoned"], [ANSWERED, ABANDONED]),
             "pool": _codes(part["pool"], names, range(len(names))),
             "last_pool": _codes(part["last_pool"], names, range(len(names))),
@@ -114,6 +150,16 @@ def usage_from_calls(calls: pd.DataFrame, intervals: pd.DataFrame, scenario: Sce
                           own["scheduled_n"].to_numpy(dtype=float), scenario, warmup_s, horizon_s)
         frames.append(usage_frame(counts, paid, scenario, int(rep)))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=USAGE_COLUMNS)
+
+
+def _call_types(calls: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Call-type codes of a calls table; a table without ``call_type`` is allowed when every call
+    type is the scenario's own client's (the client is then all that counting needs)."""
+    if "call_type" in calls:
+        return _codes(calls["call_type"], [ct.name for ct in scenario.demand], range(len(scenario.demand)))
+    if len(scenario.clients) > 1:
+        raise ValueError("usage_from_calls: a scenario with several clients needs the calls' call_type column")
+    return np.zeros(len(calls), dtype=np.int64)
 
 
 def _codes(column: pd.Series, names: list[str], codes: Iterable[int]) -> np.ndarray:

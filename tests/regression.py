@@ -34,7 +34,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 STORED = ROOT / "tests" / "data" / "digests.json"
-TABLES = ("calls", "intervals", "usage", "invoices", "pool_runs", "runs")
+TABLES = ("calls", "intervals", "usage", "invoices", "clients", "vendor", "pool_runs", "runs")
 SWEEP = "tests/data/hand_staffed_sweep.toml"
 
 #: case -> bposim command-line arguments (``{out}``: the results folder).

@@ -38,10 +38,12 @@ def test_usage_from_a_hand_made_calls_table():
     usage = usage_from_calls(calls, _intervals(scen.interval_s), scen, warmup_s=0.0, horizon_s=86400.0)
     assert list(usage.columns) == list(USAGE_COLUMNS)
     assert list(usage.index) == [0, 1]
-    # answered, increments, SLA offered, SLA met, abandoned, resolved, wait of the answered, paid hours
+    # client, month, answered, increments, SLA offered, SLA met, abandoned, resolved, wait of the answered,
+    # handled time, answered within service_level_s (20 s), paid hours (one client: all of the pool's)
+    name = scen.name
     assert usage.values.tolist() == [
-        [0, "b", 0, 1, 30, 2, 0, 1, 1, 25.0, 5.0],   # rep 0
-        [1, "b", 0, 1, 61, 1, 1, 0, 0, 10.0, 4.0],   # rep 1
+        [0, "b", name, 0, 1, 30, 2, 0, 1, 1, 25.0, 30.0, 0, 5.0],   # rep 0
+        [1, "b", name, 0, 1, 61, 1, 1, 0, 0, 10.0, 61.0, 1, 4.0],   # rep 1
     ]
 
 

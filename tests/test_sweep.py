@@ -333,7 +333,8 @@ grid = {{ "pools.offshore.agents" = [62] }}
     assert not (out / "calls.parquet").exists()
     assert {p.name for p in out.iterdir()} == {"manifest.json", "tasks", "meta.json", "summary.csv",
                                                "intervals.parquet", "usage.parquet", "contacts.parquet",
-                                               "invoices.parquet", "pool_runs.parquet", "runs.parquet"}
+                                               "invoices.parquet", "clients.parquet", "vendor.parquet",
+                                               "pool_runs.parquet", "runs.parquet"}
 
 
 @pytest.mark.parametrize(("args", "expected"), [

@@ -33,10 +33,10 @@ from sim.usage import USAGE_COLUMNS
 COUNTS = ("offered_n", "answered_n")
 CONTACT_COUNTS = ("resolved_n", "lost_n", "redial_n", "repeat_n", "wait_s")
 #: what a BPO pool's sampled usage holds (summed over its billing months and scaled)
-USAGE_COUNTS = tuple(c for c in USAGE_COLUMNS if c not in ("rep", "pool", "month"))
+USAGE_COUNTS = tuple(c for c in USAGE_COLUMNS if c not in ("rep", "pool", "client", "month"))
 #: the invoice columns of a month (docs/results.md, ``invoices``); its counts come from COUNTS
-INVOICE_LINES = tuple(c for c in INVOICE_COLUMNS if c not in ("rep", "pool", "month", "month_frac", "paid_h",
-                                                              "answered_n", "resolved_n"))
+INVOICE_LINES = tuple(c for c in INVOICE_COLUMNS if c not in ("rep", "pool", "client", "own_client", "month",
+                                                              "month_frac", "paid_h", "answered_n", "resolved_n"))
 MONEY = ("labour_cost", "invoice_cost", "overhead_cost", "quality_cost", "total_cost")
 #: invoice columns that are measurements, not money: NaN on an in-house pool's row
 NOT_MONEY = ("sla_frac", "asa_s", "abandon_frac", "resolution_frac")
@@ -52,7 +52,8 @@ def budget_month(scenario: Scenario, plan: MonthPlan, seed: int) -> pd.DataFrame
 def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.DataFrame:
     """The rows of one month from the replication that sampled it (``scenario``: the month's)."""
     counts = scaled_counts(scenario, sampled, plan.scale)
-    invoices = month_invoices(scenario, plan, sampled.usage).set_index("pool")
+    invoices = month_invoices(scenario, plan, sampled.usage)
+    invoices = invoices[invoices["own_client"]].set_index("pool")  # ours: the client's budget
     rows = []
     for pool in scenario.pools:
         row: dict[str, Any] = _plan_columns(plan) | {"pool": pool.name, "kind": pool.kind}
@@ -87,7 +88,7 @@ def month_invoices(scenario: Scenario, plan: MonthPlan, usage: pd.DataFrame) -> 
     usage summed over billing months, × ``plan.scale``, priced as one whole month (``month_frac`` 1)
     under the contracts escalated to the month. Counts stay fractional; only the wrap-up minutes
     count whole answered calls (``minutes_of``), a difference below one call's wrap-up."""
-    counts = usage.groupby("pool", sort=False)[list(USAGE_COUNTS)].sum() * plan.scale
+    counts = usage.groupby(["pool", "client"], sort=False)[list(USAGE_COUNTS)].sum() * plan.scale
     whole = counts.reset_index().assign(rep=plan.rep, month=0)
     return invoices_table(whole, escalated_scenario(scenario, plan.month), 0.0, BILLING_MONTH_S)
 

@@ -335,10 +335,12 @@ def _interval_h(hours: pd.Series) -> float:
 
 
 def monthly_invoices(invoices: pd.DataFrame) -> pd.DataFrame:
-    """Invoices of all BPO pools added up per scenario, replication and billing month, with
-    ``monthly_invoice_cost`` = ``invoice_cost / month_frac`` (money per 30-day month: part months
-    scaled to 30 days)."""
+    """The scenario's own client's invoices of all BPO pools (``own_client``, when the table has it)
+    added up per scenario, replication and billing month, with ``monthly_invoice_cost`` =
+    ``invoice_cost / month_frac`` (money per 30-day month: part months scaled to 30 days)."""
     require(invoices, ["scenario_id", "option", "rep", "month", "month_frac", "invoice_cost"], "invoices")
+    if "own_client" in invoices:
+        invoices = invoices[invoices["own_client"].astype(bool)]
     keys = ["scenario_id", "option", "rep", "month"]
     money = invoices.astype({"invoice_cost": float, "month_frac": float})  # empty frames come as object
     out = money.groupby(keys, as_index=False, sort=False, observed=True).agg(

@@ -355,7 +355,7 @@ def write_report(result: Result, out_dir: Path, *, title: str | None = None,
     title = title or ctx.result.meta.get("title") or "bposim experiment report"
     body = [sections.question_section(ctx, question), sections.headline_section(ctx), _figures_section(ctx, out_dir),
             sections.break_even_section(ctx), sections.all_scenarios_section(ctx),
-            *_offers_section(ctx, offers, out_dir), sections.scenarios_section(ctx),
+            *_offers_section(ctx, offers, out_dir), *sections.vendor_sections(ctx), sections.scenarios_section(ctx),
             sections.method_section(ctx), sections.versions_section(ctx)]
     path = out_dir / "index.html"
     options = ", ".join(ctx.wide["option"].astype(str).unique())

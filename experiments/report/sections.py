@@ -331,6 +331,8 @@ def pool_cells(pool: Pool) -> list[str]:
     opening = f"{_clock(pool.open_h[0])}–{_clock(pool.open_h[1])}, {days}"
     price = (pool.contract.describe() if pool.contract is not None else
              f"{pool.wage_per_h:,.2f}/h × burden {pool.burden:g} = {pool.wage_per_h * pool.burden:,.2f}/h")
+    if pool.contracts:
+        price += "; the vendor's other clients: " + ", ".join(client for client, _ in pool.contracts)
     return [pool.name, pool.kind, pool.location, agents, f"{pool.shrinkage_frac:.0%}", f"{pool.handle_factor:g}",
             f"{pool.resolution_frac:.0%}", opening, price]
 
@@ -346,3 +348,45 @@ def demand_cells(call_type: CallType) -> list[str]:
     patience = call_type.patience.mean_s
     return [call_type.name, f"{call_type.mean_rate_per_h():,.1f}", f"{call_type.mean_handle_s:,.0f}",
             "never abandons" if math.isinf(patience) else f"{patience:,.0f}", route]
+
+
+#: (column, label, format spec, scale to a month) of the vendor table in the report
+VENDOR_CELLS = [("clients_n", "clients", ",.0f", False), ("paid_agents_n", "paid agents", ",.1f", False),
+                ("occupancy_frac", "occupancy", ".0%", False), ("revenue_cost", "revenue / month", ",.0f", True),
+                ("labour_cost", "vendor labour / month", ",.0f", True), ("margin_cost", "margin / month", ",.0f", True),
+                ("margin_frac", "margin", ".0%", False)]
+#: (column, label, format spec, scale to a month) of the per-client table in the report
+CLIENT_CELLS = [("offered_n", "offered / month", ",.0f", True), ("sl_frac", "service level", ".1%", False),
+                ("asa_s", "ASA (s)", ",.1f", False), ("abandon_frac", "abandoned", ".1%", False),
+                ("invoice_cost", "invoices / month", ",.0f", True)]
+
+
+def vendor_sections(ctx: Context) -> list[Section]:
+    """"The vendor's view" (results' ``vendor`` and ``clients`` tables, means over replications),
+    when a BPO pool serves several clients or its vendor's wage is known; else none."""
+    vendor, clients = ctx.result.vendor, ctx.result.clients
+    if vendor is None or vendor.empty or not ((vendor["clients_n"] > 1).any() or vendor["labour_cost"].notna().any()):
+        return []
+    settings = ctx.result.settings
+    per_month = 30.0 * 86400.0 / (settings.horizon_s - settings.warmup_s)
+    blocks: list[Block] = [Note("Per BPO pool, the vendor's side (bposim's vendor table): the agents it pays for, "
+                                "how busy they are, what all its clients pay it, its labour at its own wage and "
+                                "what is left. Means over replications; money per 30-day month.")]
+    blocks.append(_means_table(ctx, vendor, ["pool"], VENDOR_CELLS, per_month))
+    if clients is not None and (vendor["clients_n"] > 1).any():
+        blocks += [SubHeading("Each client's service at the shared pools"),
+                   _means_table(ctx, clients, ["pool", "client"], CLIENT_CELLS, per_month)]
+    return [Section("vendor", "The vendor's view", tuple(blocks))]
+
+
+def _means_table(ctx: Context, frame: pd.DataFrame, keys: list[str],
+                 cells: list[tuple[str, str, str, bool]], per_month: float) -> Table:
+    """One row per scenario and ``keys``: the mean over replications of each of ``cells``."""
+    labels = scenario_labels(frame)
+    columns = [column for column, _, _, _ in cells]
+    means = frame.groupby(["scenario_id", *keys], observed=True, sort=False)[columns].mean().reset_index()
+    rows = [[labels[str(r["scenario_id"])], *(r[k] for k in keys),
+             *(number(r[c], spec, per_month if monthly else 1.0) for c, _, spec, monthly in cells)]
+            for r in means.to_dict("records")]
+    headers = ["scenario", *keys, *(_money(ctx, label) if c.endswith("_cost") else label for c, label, _, _ in cells)]
+    return Table.of(headers, rows, numeric=range(1 + len(keys), len(headers)))

@@ -72,7 +72,8 @@ def read_results(folder: Path) -> Result:
     return Result(_in_table_order(points_from_meta(meta), tables["runs"]), settings, tables.get("calls"),
                   tables["intervals"], tables["usage"],
                   tables["contacts"],
-                  tables["invoices"], tables["pool_runs"], tables["runs"], meta, optimised)
+                  tables["invoices"], tables["pool_runs"], tables["runs"], meta, optimised,
+                  clients=tables.get("clients"), vendor=tables.get("vendor"))
 
 
 def _in_table_order(points: list[SweepPoint], runs: pd.DataFrame) -> list[SweepPoint]:

@@ -95,7 +95,7 @@ def _rows(result: Result, offer: str, pool: str, level: float) -> pd.DataFrame:
         bills = invoices.get(sid, result.invoices.iloc[0:0])
         contract = contracts[sid]
         row = [offer, pool, contract.describe() if contract is not None else "",
-               *_stats(runs[sid], bills[bills["pool"] == pool], per_month, level)]
+               *_stats(runs[sid], bills[(bills["pool"] == pool) & _own(bills)], per_month, level)]
         parts.append(with_ids(pd.DataFrame([row], columns=OFFER_COLUMNS), info, i))
     return concat_tables(parts) if parts else pd.DataFrame(columns=[*info.columns, *OFFER_COLUMNS])
 
@@ -110,6 +110,13 @@ def _stats(runs: pd.DataFrame, invoices: pd.DataFrame, per_month: float, level: 
             float(bills["invoice_cost"].mean()) * per_month, float(bills["credit_cost"].mean()) * per_month,
             confidence_interval(runs["cost_per_resolved"].to_numpy(dtype=float), level)[0],
             with_quality[0], with_quality[2], with_quality[3]]
+
+
+def _own(invoices: pd.DataFrame) -> pd.Series:
+    """Which invoices are the scenario's own client's (all of them in a table without ``own_client``)."""
+    if "own_client" not in invoices:
+        return pd.Series(True, index=invoices.index)
+    return invoices["own_client"].astype(bool)
 
 
 def percentile(values: np.ndarray, q: float = PERCENTILE) -> float:

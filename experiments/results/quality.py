@@ -21,8 +21,12 @@ QUALITY_COLUMNS = ["resolved_n", "quality_cost"]
 
 
 def quality_table(contacts: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Per (rep, pool): ``resolved_n`` and ``quality_cost`` of the contacts last offered to the pool."""
+    """Per (rep, pool): ``resolved_n`` and ``quality_cost`` of the contacts last offered to the pool,
+    of the scenario's own client's call types only (another client's poor service is not ours)."""
     index = {ct.name: i for i, ct in enumerate(scenario.demand)}
+    others = [ct.name for ct in scenario.demand if ct.client]
+    if others:
+        contacts = contacts[~contacts["call_type"].astype(str).isin(others)]
     rows = zip(contacts["call_type"], contacts["lost_n"], contacts["redial_n"], contacts["repeat_n"],
                contacts["wait_s"], strict=True)
     costs = [scenario.quality_of(index[str(name)]).cost(lost, redial, repeat, wait)

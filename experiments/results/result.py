@@ -47,12 +47,16 @@ class Result:
         intervals: per point, replication, interval and pool.
         usage: per point, replication, BPO pool and billing month: what its contract bills.
         contacts: per point, replication, call type and pool: what callers lived through.
-        invoices: per point, replication, BPO pool and billing month: the invoice lines.
+        invoices: per point, replication, BPO pool, client and billing month: the invoice lines.
         pool_runs: per point, replication and pool: counts, rates and costs.
         runs: per point and replication: all pools together.
         meta: versions, settings, each point's digest and what was loaded or computed.
         optimised: per point of an equal-service study and varied pool, the staffing the optimiser
             found before the run (experiments/optimise/study.py; None without such studies).
+        clients: per point, replication, BPO pool and client: its service at the pool and its
+            invoices (experiments/results/clients.py; None when read from an older folder).
+        vendor: per point, replication and BPO pool: the vendor's paid hours, occupancy, revenue,
+            labour and margin (experiments/results/vendor.py; None when read from an older folder).
     """
 
     points: list[SweepPoint]
@@ -66,6 +70,8 @@ class Result:
     runs: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
     optimised: pd.DataFrame | None = None
+    clients: pd.DataFrame | None = None
+    vendor: pd.DataFrame | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -171,7 +177,8 @@ class Result:
         info = points_info(self.runs)
         calls, intervals, usage, contacts = (by_point(t) if t is not None else {}
                                              for t in (self.calls, self.intervals, self.usage, self.contacts))
-        parts: dict[str, list[pd.DataFrame]] = {"usage": [], "invoices": [], "pool_runs": [], "runs": []}
+        parts: dict[str, list[pd.DataFrame]] = {name: [] for name in ("usage", "invoices", "clients", "vendor",
+                                                                      "pool_runs", "runs")}
         for i, point in enumerate(points):
             old, new = self.points[i].scenario, point.scenario
             if without_money(new) != without_money(old):

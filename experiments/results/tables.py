@@ -15,7 +15,7 @@ import pandas as pd
 from experiments.study.points import SweepPoint, param_paths, param_value
 
 #: The tables of a result, in the order they are written.
-TABLES = ("calls", "intervals", "usage", "contacts", "invoices", "pool_runs", "runs")
+TABLES = ("calls", "intervals", "usage", "contacts", "invoices", "clients", "vendor", "pool_runs", "runs")
 #: Columns naming the point of every row.
 ID_COLUMNS = ["scenario_id", "option", "study"]
 #: The ``pool`` of rows that total every pool.

@@ -1,0 +1,305 @@
+"""Several clients at one vendor (issue 12 items 1-2): per-client usage, invoices and service, and
+the vendor's view.
+
+What is checked and why:
+- two clients share two BPO pools on different contracts (ours per minute with an SLA credit at
+  one pool and per agent-hour at the other; globex per call and per resolved contact, and per
+  agent-hour): every client's invoice lines recompute from *its own* calls in the calls table with
+  pandas and the formulas of docs/scenarios.md (not models.invoicing), paid hours of a shared FTE
+  pool split by handled time as docs/results.md says;
+- our costs count our invoices only (pool_runs' vendor_cost, runs' totals, quality), while the
+  vendor's revenue is every client's invoices and its margin that revenue minus its labour;
+- the ``clients`` table's service counts recompute from each client's calls;
+- bad input is one line and exit 2; results do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.results.folder import read_results
+from experiments.results.runner import run
+from experiments.running.executors import SerialExecutor
+from models.billing import BILLING_MONTH_S
+from models.dumping import scenario_to_dict
+from models.loading import load_scenario, scenario_from_dict
+from models.settings import RunSettings
+
+TOML = Path(__file__).resolve().parent / "data" / "two_clients.toml"
+SETTINGS = RunSettings(reps=2, days=35, warmup_h=24, seed=5, keep_calls=True)  # months of 30 and 4 days
+
+
+@functools.cache
+def result():
+    return run(load_scenario(TOML), SETTINGS, executor=SerialExecutor(), progress=False)
+
+
+def close(expected: float):
+    return pytest.approx(expected, rel=1e-12, abs=1e-9)
+
+
+def _month(t: np.ndarray) -> np.ndarray:
+    return np.minimum(((t - SETTINGS.warmup_s) // BILLING_MONTH_S).astype(int), 1)
+
+
+def _hand_usage(res) -> pd.DataFrame:
+    """Per (rep, pool, client, month), from the calls and intervals tables: what each contract bills."""
+    scn = res.points[0].scenario
+    owner = {ct.name: ct.client or scn.name for ct in scn.demand}
+    calls = res.calls.assign(month=_month(res.calls["arrival_s"].to_numpy()),
+                             client=res.calls["call_type"].astype(str).map(owner))
+    rows = []
+    for pool in scn.pools:
+        staffed = res.intervals[res.intervals["pool"] == pool.name]
+        paid = (staffed.assign(month=_month(staffed["start_s"].to_numpy()))
+                .groupby(["rep", "month"])["scheduled_n"].sum() * scn.interval_s / 3600)
+        for client in pool.clients:
+            c = pool.contract_for(client)
+            name = client or scn.name
+            for (rep, m), part in calls[calls["client"] == name].groupby(["rep", "month"]):
+                mine = part[(part["pool"] == pool.name) & (part["outcome"] == "answered")]
+                at_pool = part[(part["last_pool"] == pool.name) & part["outcome"].isin(["answered", "abandoned"])]
+                increments = np.ceil(mine["handle_s"] / c.billing_increment_s * (1 - 1e-9))
+                threshold = c.sl_threshold_s if c.sl_threshold_s is not None else np.inf
+                rows.append({"rep": rep, "pool": pool.name, "client": name, "month": m, "answered": len(mine),
+                             "minutes": increments.sum() * c.billing_increment_s / 60, "offered": len(at_pool),
+                             "met": int((mine["pool_wait_s"] <= threshold).sum()),
+                             "within": int((mine["pool_wait_s"] <= scn.service_level_s).sum()),
+                             "abandoned": int((at_pool["outcome"] == "abandoned").sum()),
+                             "resolved": int(mine["resolved"].sum()), "wait": mine["pool_wait_s"].sum(),
+                             "handled": mine["handle_s"].sum(), "pool_paid_h": paid[(rep, m)]})
+    usage = pd.DataFrame(rows)
+    # a pool's paid hours, split between its clients by their handled time in the month
+    total = usage.groupby(["rep", "pool", "month"])["handled"].transform("sum")
+    return usage.assign(paid_h=usage["pool_paid_h"] * usage["handled"] / total)
+
+
+def _hand_invoice(c, u: pd.Series, frac: float) -> dict[str, float]:
+    """One invoice by the formulas of docs/scenarios.md (no tiers, no included minutes here)."""
+    charges = (c.monthly_fee * frac + c.per_minute * u["minutes"] + c.per_hour * u["paid_h"]
+               + c.per_call * u["answered"] + c.per_resolved * u["resolved"])
+    base = charges + max(0.0, c.min_monthly * frac - charges)
+    credit = 0.0
+    if c.sla is not None:
+        short = max(0.0, c.sla.target_frac - u["met"] / u["offered"]) * 100
+        credit = -base * min(c.sla.cap_frac, c.sla.credit_frac * short)
+    return {"usage_cost": c.per_minute * u["minutes"], "hourly_cost": c.per_hour * u["paid_h"],
+            "calls_cost": c.per_call * u["answered"], "resolved_cost": c.per_resolved * u["resolved"],
+            "floor_cost": base - charges, "credit_cost": credit, "invoice_cost": base + credit,
+            "billed_min": u["minutes"], "paid_h": u["paid_h"]}
+
+
+def test_each_clients_invoice_recomputes_from_its_own_calls():
+    res = result()
+    scn = res.points[0].scenario
+    usage = _hand_usage(res)
+    invoices = res.invoices.set_index(["rep", "pool", "client", "month"])
+    assert len(invoices) == len(usage) == 2 * 2 * 2 * 2  # reps x pools x clients x months
+    for _, u in usage.iterrows():
+        row = invoices.loc[(u["rep"], u["pool"], u["client"], u["month"])]
+        client = "" if u["client"] == scn.name else u["client"]
+        frac = 1.0 if u["month"] == 0 else 4 / 30
+        assert (row["answered_n"], row["resolved_n"]) == (u["answered"], u["resolved"])
+        for name, expected in _hand_invoice(scn.pool(u["pool"]).contract_for(client), u, frac).items():
+            assert row[name] == close(expected), (u["pool"], u["client"], u["month"], name)
+
+
+def test_the_run_exercises_every_contract():
+    # so that the recomputation above cannot pass vacuously
+    inv = result().invoices
+    ours = inv[(inv["pool"] == "shared") & (inv["client"] == "us")]
+    theirs = inv[(inv["pool"] == "shared") & (inv["client"] == "globex")]
+    assert (ours["usage_cost"] > 0).all() and (ours["credit_cost"] < 0).any()
+    assert (theirs["calls_cost"] > 0).all() and (theirs["resolved_cost"] > 0).all()
+    fte = inv[inv["pool"] == "fte"]
+    assert (fte["hourly_cost"] > 0).all() and (fte["floor_cost"] > 0).any()
+
+
+def test_paid_hours_of_a_shared_pool_add_up_to_the_pools():
+    res = result()
+    usage = res.usage.groupby(["rep", "pool", "month"])["paid_h"].sum()
+    hours = res.intervals.assign(month=_month(res.intervals["start_s"].to_numpy()))
+    hours = hours.groupby(["rep", "pool", "month"], observed=True)["scheduled_n"].sum()  # 60-minute intervals
+    assert np.allclose(usage.to_numpy(), hours.reindex(usage.index).to_numpy(), rtol=1e-12)
+
+
+def test_our_costs_count_our_invoices_only_and_the_vendor_earns_all():
+    res = result()
+    inv = res.invoices
+    ours = inv[inv["client"] == "us"].groupby(["rep", "pool"])["invoice_cost"].sum()
+    every = inv.groupby(["rep", "pool"])["invoice_cost"].sum()
+    pool_runs = res.pool_runs.set_index(["rep", "pool"])
+    vendor = res.vendor.set_index(["rep", "pool"])
+    for key in every.index:
+        assert pool_runs.loc[key, "vendor_cost"] == close(ours[key])
+        assert vendor.loc[key, "revenue_cost"] == close(every[key])
+        assert vendor.loc[key, "own_client_cost"] == close(ours[key])
+        assert pool_runs.loc[key, "total_cost"] == close(ours[key])  # no overhead, no in-house pool
+    runs = res.runs.set_index("rep")
+    assert np.allclose(runs["vendor_cost"], ours.groupby("rep").sum(), rtol=1e-12)
+    assert (every > ours).all()  # globex pays too: a test that would notice its bills counted as ours
+
+
+def test_the_reports_invoices_are_ours():
+    from experiments.report.analysis import monthly_invoices
+
+    res = result()
+    assert set(res.invoices.loc[res.invoices["own_client"], "client"]) == {"us"}
+    months = monthly_invoices(res.invoices).groupby("rep")["invoice_cost"].sum()
+    assert np.allclose(months, res.runs.set_index("rep")["vendor_cost"], rtol=1e-12)
+
+
+def test_the_vendors_labour_and_margin():
+    res = result()
+    vendor = res.vendor.set_index(["rep", "pool"])
+    hours = res.intervals.groupby(["rep", "pool"], observed=True)["scheduled_n"].sum()
+    busy = res.intervals.groupby(["rep", "pool"], observed=True)[["busy_s", "staffed_s"]].sum()
+    for (rep, pool), row in vendor.iterrows():
+        assert row["paid_h"] == close(hours[(rep, pool)])  # 60-minute intervals
+        assert row["paid_agents_n"] == close(hours[(rep, pool)] / (34 * 24))
+        assert row["occupancy_frac"] == close(busy.loc[(rep, pool), "busy_s"] / busy.loc[(rep, pool), "staffed_s"])
+        assert row["clients_n"] == 2
+        if pool == "shared":  # vendor_wage_per_h 6.5 x vendor_burden 1.4
+            assert row["labour_cost"] == close(row["paid_h"] * 6.5 * 1.4)
+            assert row["margin_cost"] == close(row["revenue_cost"] - row["labour_cost"])
+        else:  # no vendor wage given: unknown
+            assert np.isnan(row["labour_cost"]) and np.isnan(row["margin_cost"])
+    shared = res.pool_runs[res.pool_runs["pool"] == "shared"].set_index("rep")
+    mine = vendor.xs("shared", level="pool")
+    assert np.allclose(shared["vendor_margin_cost"], mine["margin_cost"], rtol=1e-12)
+
+
+def test_the_clients_table_counts_each_clients_calls():
+    res = result()
+    usage = _hand_usage(res).groupby(["rep", "pool", "client"])[
+        ["offered", "answered", "within", "abandoned", "wait"]].sum()
+    table = res.clients.set_index(["rep", "pool", "client"])
+    assert len(table) == len(usage) == 8
+    for key, u in usage.iterrows():
+        row = table.loc[key]
+        assert (row["offered_n"], row["answered_n"], row["within_sl_n"], row["abandoned_n"]) == (
+            u["offered"], u["answered"], u["within"], u["abandoned"])
+        assert row["sl_frac"] == close(u["within"] / u["offered"])
+        assert row["asa_s"] == close(u["wait"] / u["answered"])
+        assert row["abandon_frac"] == close(u["abandoned"] / u["offered"])
+
+
+def test_quality_costs_are_ours_only():
+    # globex's lost calls and waiting are not our cost of poor service (4 per lost contact, 10 per hour waited)
+    res = result()
+    ours = res.contacts[res.contacts["call_type"] == "support"].groupby("rep")[["lost_n", "wait_s"]].sum()
+    expected = ours["lost_n"] * 4.0 + ours["wait_s"] / 3600 * 10.0
+    assert np.allclose(res.runs.set_index("rep")["quality_cost"], expected, rtol=1e-12)
+    assert (res.contacts[res.contacts["call_type"] == "orders"]["lost_n"] > 0).any()
+
+
+def test_a_client_named_like_the_scenario_is_its_own(tmp_path):
+    text = TOML.read_text(encoding="utf-8").replace('name = "support"\n', 'name = "support"\nclient = "us"\n', 1)
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_scenario(path) == replace(load_scenario(TOML), source=str(path))
+
+
+def test_the_scenario_round_trips_through_its_table():
+    scn = load_scenario(TOML)
+    assert scenario_from_dict(scenario_to_dict(scn), source=scn.source) == scn
+
+
+def test_reprice_keeps_the_invoices():
+    res = result()
+    scn = res.points[0].scenario
+    back = {p.name: {"contract": p.contract, "contracts": p.contracts} for p in scn.pools}
+    flat = {p.name: {"contracts": tuple((client, c.__class__(per_call=1.0)) for client, c in p.contracts)}
+            for p in scn.pools}
+    again = res.reprice(**flat)
+    assert not again.invoices["invoice_cost"].equals(res.invoices["invoice_cost"])
+    # globex's prices are not our cost (only the vendor's margin moves)
+    pd.testing.assert_frame_equal(again.pool_runs.drop(columns="vendor_margin_cost"),
+                                  res.pool_runs.drop(columns="vendor_margin_cost"))
+    pd.testing.assert_frame_equal(again.reprice(**back).invoices, res.invoices)
+
+
+# --------------------------------------------------------------------------- the same on 1 and 2 workers
+
+
+@pytest.mark.parametrize("table", ["usage", "invoices", "clients", "vendor", "pool_runs"])
+def test_reproducible_on_one_and_two_workers(two_runs, table):
+    one, two = two_runs
+    pd.testing.assert_frame_equal(getattr(one, table), getattr(two, table))
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    from experiments.cli import main
+
+    folders = []
+    for jobs in ("1", "2"):
+        out = tmp_path_factory.mktemp(f"jobs{jobs}")
+        assert main(["run", str(TOML), "--reps", "2", "--days", "4", "--jobs", jobs, "--out", str(out)]) == 0
+        folders.append(read_results(out))
+    return folders
+
+
+# --------------------------------------------------------------------------- bad input
+
+BAD = {
+    "contract_without_call_type": (
+        ("contracts.globex = { per_call = 0.9, per_resolved = 0.2, monthly_fee = 100 }",
+         "contracts.globex = { per_call = 0.9, per_resolved = 0.2, monthly_fee = 100 }\n"
+         "contracts.initech = { per_call = 1 }"),
+        "pools[0].contracts.initech: no call type has client = 'initech'"),
+    "client_without_contract_at_its_pool": (
+        ("contracts.globex = { per_hour = 12.5, min_monthly = 14000 }", ""),
+        "demand[1].client: 'globex' has no contract at pool 'fte', which this call type reaches; "
+        "give pools[1].contracts.globex"),
+    "contracts_on_inhouse": (
+        ("[[pools]]\nname = \"fte\"", "[[pools]]\nname = \"desk\"\nkind = \"inhouse\"\nagents = 2\nwage_per_h = 20\n"
+         "contracts.globex = { per_call = 1 }\n\n[[pools]]\nname = \"fte\""),
+        "pools[1].contracts: only bpo pools serve other clients on their contracts"),
+    "unknown_client": (
+        ('client = "globex"', 'client = "globx"'),
+        "demand[1].client: unknown client 'globx' (did you mean 'globex'?)"),
+    "contract_for_ourselves": (
+        ("contracts.globex = { per_hour", "contracts.us = { per_call = 1 }\ncontracts.globex = { per_hour"),
+        "pools[1].contracts.us: 'us' is the scenario's own client; its contract is pools[1].contract"),
+    "other_client_at_inhouse": (
+        ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 0.75, desk = 0.25 }\n", ),
+        "demand[1].client: 'globex' is another client; its calls may reach bpo pools only"),
+    "vendor_burden_without_wage": (
+        ("vendor_wage_per_h = 6.5\n", ""),
+        "pools[0].vendor_burden: needs vendor_wage_per_h"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_client_input_is_one_line_and_exit_2(tmp_path, capsys, name):
+    from experiments.cli import main
+
+    (old, new), message = BAD[name]
+    text = TOML.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    if name == "other_client_at_inhouse":
+        text += "\n[[pools]]\nname = \"desk\"\nkind = \"inhouse\"\nagents = 2\nwage_per_h = 20\n"
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    code = main(["check", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"bposim: error: {path}: "), err
+    assert message in lines[0], lines[0]
+
+
+def test_the_report_shows_the_vendors_view(tmp_path):
+    from experiments.report.page import write_report
+
+    page = write_report(result(), tmp_path).read_text(encoding="utf-8")
+    section = page[page.index('id="vendor"'):page.index('id="scenarios"')]
+    assert "The vendor&#39;s view" in section and "globex" in section and "margin" in section
