@@ -23,7 +23,8 @@ within a class, non-preemptive. What is checked, and why:
 - **Exact logs** with hand-made calls and deterministic times: a later high call passes an earlier
   low one, FCFS within a class, no preemption, a caller whose patience ran out is skipped, overflow,
   redials and repeats keep their call type's priority, a closing pool; runs without the calls table
-  (settled calls dropped, ids shifted) give the same intervals.
+  (settled calls dropped, ids shifted) give the same intervals; and tests/test_invariants.py's random
+  scenarios, with priorities and redials, keep conservation and the same counts without the calls table.
 - **No priorities, no change**: equal priorities everywhere are exactly today's FCFS run (and the
   regression digests, tests/regression.py, are unchanged).
 - **Bad input**: a priority that is not a whole number, or outside -1000..1000, is one line naming
@@ -42,16 +43,21 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from builders import INF, log, pool, replay
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
+from test_invariants import small_scenarios
 
 from models import erlang
+from models.demand import Redial
+from models.distributions import Exponential
 from models.fields import ScenarioError
 from models.loading import load_scenario, scenario_from_dict
 from models.scenario import Scenario
@@ -335,6 +341,37 @@ def test_without_the_calls_table_the_same_intervals():
     lean = simulate(scn, RunSettings(**settings, keep_calls=False), 0)
     assert kept.intervals["offered_n"].sum() > 2000
     pd.testing.assert_frame_equal(lean.intervals, kept.intervals)
+
+
+@st.composite
+def prioritised_scenarios(draw):
+    """tests/test_invariants.py's random scenarios (any routing, patience, lines, schedules, pools
+    closing overnight) with a priority of -1, 0 or 1 per call type, and redials for some."""
+    scn = draw(small_scenarios())
+    redial = Redial(0.5, Exponential(120.0), 3)
+    demand = tuple(replace(ct, priority=draw(st.integers(-1, 1)), redial=redial if draw(st.booleans()) else None)
+                   for ct in scn.demand)
+    return replace(scn, demand=demand)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scn=prioritised_scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_invariants_hold_with_priorities_in_random_scenarios(scn, seed):
+    """Every call ends in one outcome and the tables agree; busy never above staffed; and over
+    three days (settled calls dropped and ids shifted at two day boundaries) a run without the
+    calls table counts the same."""
+    settings_ = dict(seed=seed, days=3.0, warmup_h=5.0, drain_h=12.0)
+    kept = simulate(scn, RunSettings(**settings_), 0)
+    calls, iv = kept.calls, kept.intervals
+    counts = calls["outcome"].value_counts()
+    assert counts.sum() == len(calls) == iv["offered_n"].sum()
+    for outcome in ("answered", "abandoned", "blocked", "unfinished"):
+        assert counts.get(outcome, 0) == iv[f"{outcome}_n"].sum()
+    assert (calls["wait_s"] >= 0).all()
+    assert (iv["busy_s"] <= iv["staffed_s"] * (1 + 1e-12)).all()
+    lean = simulate(scn, RunSettings(**settings_, keep_calls=False), 0)
+    pd.testing.assert_frame_equal(lean.intervals, kept.intervals, check_exact=False, rtol=1e-12, atol=0.0)
 
 
 # --------------------------------------------------------------------------- no priorities, no change
