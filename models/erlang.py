@@ -26,6 +26,7 @@ Method
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -135,7 +136,7 @@ def priority_asa_s(rates_per_s: Sequence[float], mean_handle_s: float, servers: 
         raise ValueError(f"unstable queue: load {load:.6g} erlangs >= {c} servers")
     head = erlang_c(c, load) * mean_s / c  # C(c, a) / (c mu), s
     sigmas = np.cumsum([0.0, *rates]) * mean_s / c
-    return tuple(float(head / ((1.0 - lo) * (1.0 - hi))) for lo, hi in zip(sigmas[:-1], sigmas[1:], strict=True))
+    return tuple(float(head / ((1.0 - lo) * (1.0 - hi))) for lo, hi in itertools.pairwise(sigmas))
 
 
 def agents_for_service_level(

@@ -171,6 +171,19 @@ def assert_agrees(label: str, values: np.ndarray, theory: float) -> None:
 # --------------------------------------------------------------------------- against theory
 
 
+def test_cobhams_formula_by_hand():
+    # One agent, mean handle 60 s, loads 0.24 and 0.56 (rho 0.8): C(1, 0.8) = 0.8, so
+    # W_1 = 0.8 * 60 / (1 - 0.24) = 63.157... s and W_2 = 0.8 * 60 / ((1 - 0.24)(1 - 0.8)) = 315.78... s;
+    # their rate-weighted mean is M/M/1's 0.8 * 60 / 0.2 = 240 s. One class is Erlang C itself.
+    w1, w2 = erlang.priority_asa_s([0.24 / 60, 0.56 / 60], 60.0, 1)
+    assert (w1, w2) == (pytest.approx(48 / 0.76, rel=1e-12), pytest.approx(48 / 0.76 / 0.2, rel=1e-12))
+    assert 0.3 * w1 + 0.7 * w2 == pytest.approx(240.0, rel=1e-12)
+    (only,) = erlang.priority_asa_s([8 / 180], 180.0, 10)
+    assert only == pytest.approx(erlang.queue_metrics(8 / 180, 180.0, 10, 20.0).asa_s, rel=1e-12)
+    with pytest.raises(ValueError, match="unstable"):
+        erlang.priority_asa_s([0.5 / 60, 0.5 / 60], 60.0, 1)
+
+
 COBHAM_PARAMS = [(case.id, k) for case in COBHAM for k in range(len(case.mix))]
 
 
