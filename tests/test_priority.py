@@ -9,7 +9,10 @@ within a class, non-preemptive. What is checked, and why:
   with it, and the mean wait of all calls with Erlang C's (the order of service does not change the
   work waiting when every class has the same handle times). Cases: one agent and ten agents at load
   0.8 with a 30/70 mix; three agents at 0.85 with three classes, one of them shared by two call
-  types (each must see its class's wait).
+  types (each must see its class's wait). And unlike call types on one agent (M/G/1, where Cobham's
+  formula holds for any handle times): short calls (60 s) sharing an agent with long ones (600 s)
+  wait as Pollaczek-Khinchine says in one FCFS queue (far longer than alone: pooling unlike calls
+  hurts the short ones), and as Cobham says when they go first.
 - **Against theory (with abandonment).** Exponential patience too: no closed form for the low class,
   but an exact one for the high class. With every agent busy, each service completion (rate c mu
   whatever the agents serve, exponential handle times) takes the oldest high call, and no low call
@@ -85,10 +88,14 @@ class Case:
     warmup_h: float
     patience_s: float | None = None
     reps: int = 30
+    handles_s: tuple[float, ...] = ()  # a mean handle time per call type instead of handle_s
+
+    def handle_of(self, call_type: int) -> float:
+        return self.handles_s[call_type] if self.handles_s else self.handle_s
 
     def rates_per_s(self) -> list[float]:
-        """Arrival rate of each call type (calls/s)."""
-        return [self.load * self.servers / self.handle_s * frac for frac in self.mix]
+        """Arrival rate of each call type (calls/s); ``mix`` shares out the load."""
+        return [self.load * self.servers / self.handle_of(i) * frac for i, frac in enumerate(self.mix)]
 
     def classes(self) -> list[tuple[int, ...]]:
         """Call types (indices) of each priority class, highest class first."""
@@ -99,7 +106,7 @@ class Case:
         demand = []
         for i, (rate, priority) in enumerate(zip(self.rates_per_s(), self.priorities, strict=True)):
             table = {"name": f"{self.id}_{i}",  # names key the random streams: call types independent
-                     "calls_per_h": rate * 3600.0, "handle": {"dist": "exponential", "mean_s": self.handle_s},
+                     "calls_per_h": rate * 3600.0, "handle": {"dist": "exponential", "mean_s": self.handle_of(i)},
                      "route": ["p"], "priority": priority}
             if self.patience_s is not None:
                 table["patience"] = {"dist": "exponential", "mean_s": self.patience_s}
@@ -110,18 +117,23 @@ class Case:
 
 
 # Sized (reps x hours) so that crit * se is at most about 0.65 of PRECISION (for the noisiest class,
-# the lowest, whose waits include the longest busy periods); about 2.2 million calls in all.
+# the lowest, whose waits include the longest busy periods); about 2.2 million calls in all, and
+# 1.8 million for the two UNLIKE cases.
 COBHAM = [
     Case("mm1_30_70", 1, 0.8, 60.0, (0.3, 0.7), (1, 0), hours=330, warmup_h=10),
     Case("mm10_30_70", 10, 0.8, 180.0, (0.3, 0.7), (1, 0), hours=200, warmup_h=4),
     Case("mm3_three_classes", 3, 0.85, 120.0, (0.2, 0.3, 0.2, 0.3), (5, 0, 0, -3), hours=280, warmup_h=6),
 ]
 ABANDON = Case("erlang_a_5_30_70", 5, 1.0, 180.0, (0.3, 0.7), (1, 0), hours=60, warmup_h=2, patience_s=180.0)
-CASES = {case.id: case for case in [*COBHAM, ABANDON]}
+# Unlike call types on one agent: short calls (60 s) at load 0.2, long ones (600 s) at 0.5.
+UNLIKE = [Case(f"mg1_{name}", 1, 0.7, 0.0, (2 / 7, 5 / 7), priorities, hours=2050, warmup_h=50,
+               handles_s=(60.0, 600.0)) for name, priorities in (("short_first", (1, 0)), ("shared", (0, 0)))]
+CASES = {case.id: case for case in [*COBHAM, ABANDON, *UNLIKE]}
+UNLIKE_PARAMS = [("mg1_short_first", 0), ("mg1_short_first", 1), ("mg1_shared", 0)]
 
 # per call type of each Cobham case, plus its overall mean; three for ABANDON (two for its high
-# class, one for the difference between its classes' abandonment)
-N_COMPARISONS = sum(len(case.mix) + 1 for case in COBHAM) + 3
+# class, one for the difference between its classes' abandonment); UNLIKE_PARAMS
+N_COMPARISONS = sum(len(case.mix) + 1 for case in COBHAM) + 3 + len(UNLIKE_PARAMS)
 
 
 def critical_t(reps: int) -> float:
@@ -205,6 +217,35 @@ def test_the_mean_wait_of_all_calls_is_erlang_cs(case_id: str):
     theory = erlang.queue_metrics(sum(case.rates_per_s()), case.handle_s, case.servers, 20.0).asa_s
     values = per_rep(case_id, tuple(range(len(case.mix))), "wait_answered_s", "answered_n")
     assert_agrees(f"{case_id} mean wait of all calls", values, theory)
+
+
+def mg1_priority_waits_s(case: Case) -> list[float]:
+    """Mean wait (s) of each call type of ``case`` on one agent (M/G/1), exponential handle times:
+    Cobham's W_k = W0 / ((1 - sigma_{k-1})(1 - sigma_k)) with W0 = sum of rate x E[S^2] / 2 (the
+    mean residual work in service; E[S^2] = 2 m^2), classes highest first; FCFS (one class) is
+    Pollaczek-Khinchine's W0 / (1 - rho)."""
+    assert case.servers == 1
+    rates = case.rates_per_s()
+    w0 = sum(rate * case.handle_of(i) ** 2 for i, rate in enumerate(rates))
+    waits = {}
+    sigma = 0.0
+    for members in case.classes():
+        before = sigma
+        sigma += sum(rates[i] * case.handle_of(i) for i in members)
+        waits.update({i: w0 / ((1.0 - before) * (1.0 - sigma)) for i in members})
+    return [waits[i] for i in range(len(rates))]
+
+
+@pytest.mark.parametrize(("case_id", "call_type"), UNLIKE_PARAMS)
+def test_unlike_call_types_on_one_agent_wait_as_mg1_theory_says(case_id: str, call_type: int):
+    """Short calls (60 s, load 0.2) share an agent with long ones (600 s, load 0.5). Alone, the
+    short calls would wait 0.2 x 60 / 0.8 = 15 s; sharing one FCFS queue they wait the long calls'
+    residual service too, 312 / 0.3 = 1040 s (pooling unlike call types hurts the short ones);
+    served first, 312 / 0.8 = 390 s, and the long ones 1300 s. Non-preemptive: a short call still
+    waits for a long call in service, hence 390 s and not 15."""
+    case = CASES[case_id]
+    values = per_rep(case_id, (call_type,), "wait_answered_s", "answered_n")
+    assert_agrees(f"{case_id} call type {call_type} mean wait", values, mg1_priority_waits_s(case)[call_type])
 
 
 def test_the_high_class_under_abandonment_waits_as_in_erlang_a_alone():
