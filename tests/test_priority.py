@@ -471,6 +471,15 @@ def test_a_bad_priority_is_one_line_naming_the_file_and_field_exit_2(tmp_path: P
     assert not (tmp_path / "out").exists()
 
 
+def test_a_sweep_may_vary_a_call_types_priority():
+    from experiments.study.points import expand
+
+    scn = two_types([pool("a", 1)])
+    points = expand(scn, grid={"demand.low.priority": [0, 2]})
+    assert [p.scenario.demand[1].priority for p in points] == [0, 2]
+    assert [p.scenario.demand[0].priority for p in points] == [1, 1]
+
+
 def test_a_priority_in_range_loads_and_dumps_back():
     from models.dumping import scenario_to_dict
 
