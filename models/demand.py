@@ -49,6 +49,8 @@ class CallType:
         overflow_after_s: a call becomes eligible for the k-th pool of ``route`` after waiting
             k × this many seconds.
         split: (pool, fraction) pairs; each call goes to one pool drawn with these fractions.
+        priority: a pool's waiting calls are served by priority class, higher first, first come
+            first served within a class, non-preemptive (0 for all: one FCFS queue per pool).
         weekday_factors: 7 multipliers of the daily profile, Monday first (day 0 is a Monday).
         daily_cv: coefficient of variation of the gamma daily volume factor (0 = none).
         redial: retrials after an abandoned or blocked attempt; ``None`` for none.
@@ -67,6 +69,7 @@ class CallType:
     route: tuple[str, ...] = ()
     overflow_after_s: float = 0.0
     split: tuple[tuple[str, float], ...] = ()
+    priority: int = 0
     weekday_factors: tuple[float, ...] = (1.0,) * 7
     daily_cv: float = 0.0
     redial: Redial | None = None

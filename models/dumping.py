@@ -93,6 +93,8 @@ def _call_type(ct: CallType) -> dict[str, Any]:
     else:
         table["route"] = list(ct.route)
     table["overflow_after_s"] = ct.overflow_after_s
+    if ct.priority:
+        table["priority"] = ct.priority
     table["weekday_factors"] = list(ct.weekday_factors)
     table["daily_cv"] = ct.daily_cv
     if ct.redial is not None:

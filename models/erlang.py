@@ -26,9 +26,10 @@ Method
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +116,27 @@ def queue_metrics(
     if theta == 0.0 and cap is None:
         return _erlang_c_metrics(lam, mean_s, c, t)
     return _chain_metrics(lam, mean_s, c, t, theta, cap)
+
+
+def priority_asa_s(rates_per_s: Sequence[float], mean_handle_s: float, servers: int) -> tuple[float, ...]:
+    """Mean wait (s) of each class of M/M/c with non-preemptive priorities (Cobham 1954).
+
+    ``rates_per_s``: Poisson arrival rate of each class, highest priority first; every class has
+    the same exponential handle time (mean ``mean_handle_s``), no abandonment, FCFS within a class.
+    W_k = C(c, a) / (c mu (1 - sigma_{k-1}) (1 - sigma_k)), with C Erlang C's probability of waiting
+    for the total load a, and sigma_k the load per server of classes 1..k (sigma_0 = 0). The
+    rate-weighted mean of the W_k is Erlang C's ASA (the order of service does not change the
+    total work waiting). Raises ValueError on bad inputs or if the total load >= servers.
+    """
+    rates = [_finite("rates_per_s", r, minimum=0.0) for r in rates_per_s]
+    mean_s = _finite("mean_handle_s", mean_handle_s, minimum=0.0, strict=True)
+    c = _count("servers", servers, minimum=1)
+    load = sum(rates) * mean_s
+    if load >= c:
+        raise ValueError(f"unstable queue: load {load:.6g} erlangs >= {c} servers")
+    head = erlang_c(c, load) * mean_s / c  # C(c, a) / (c mu), s
+    sigmas = np.cumsum([0.0, *rates]) * mean_s / c
+    return tuple(float(head / ((1.0 - lo) * (1.0 - hi))) for lo, hi in itertools.pairwise(sigmas))
 
 
 def agents_for_service_level(

@@ -30,6 +30,7 @@ MAX_RATE_PER_H = 1e6
 MAX_AGENTS = 1_000_000
 MAX_DURATION_S = 30 * 86400.0
 MAX_MONEY = 1e9
+MAX_PRIORITY = 1000  # a call type's priority is a whole number in [-MAX_PRIORITY, MAX_PRIORITY]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -370,6 +371,7 @@ def _read_call_type(t: Table, n_intervals: int, pools: tuple[str, ...], base_dir
         route=route,
         overflow_after_s=t.take_float("overflow_after_s", 0.0, low=0, high=MAX_DURATION_S),
         split=split,
+        priority=t.take_int("priority", 0, low=-MAX_PRIORITY, high=MAX_PRIORITY),
         weekday_factors=_read_weekday_factors(t),
         daily_cv=t.take_float("daily_cv", 0.0, low=0, high=5),
         redial=_read_redial(t),

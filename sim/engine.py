@@ -7,10 +7,14 @@ engine:
 - schedules slim events with one callback instead of running one process per call;
 - processes an arrival without a heap round trip when it is due before anything else on the
   calendar (exactly what the calendar would do next);
-- needs no abandonment events: queues are FCFS, so a caller whose patience ran out is settled,
-  as abandoned at the moment its patience ended, when it reaches the head of a queue (exact for
-  FCFS); with finite lines a heap of deadlines gives the exact number still waiting; only call
-  types with redials get a patience-end event, so that a redial starts from the moment of abandonment;
+- needs no abandonment events: a caller whose patience ran out is settled, as abandoned at the
+  moment its patience ended, when it comes out of a queue (exact for any order that serves the
+  next caller still waiting: one whose patience is over is skipped, never served); with finite
+  lines a heap of deadlines gives the exact number still waiting; only call types with redials get
+  a patience-end event, so that a redial starts from the moment of abandonment;
+- queues each pool's waiting calls in one FCFS deque, or, when call types have different
+  priorities, in a :class:`~sim.queues.ClassQueue` (highest class first, FCFS within a class,
+  non-preemptive) with the same operations, so the code is the same for both;
 - keeps per-call state in compact typed arrays indexed by call id and draws numbers in batches.
 """
 
@@ -30,6 +34,7 @@ from sim.calendar import Calendar, Tick
 from sim.callstore import CallStore
 from sim.draws import Draws, HandleDraws
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED, WAITING
+from sim.queues import ClassQueue, class_ranks
 from sim.recorder import Aggregates
 from sim.routing import WEEK_S, build_routing
 from sim.staffing import StaffedTime, schedule_matrix
@@ -57,11 +62,13 @@ class Engine:
         self.resolution = [p.resolution_frac for p in scenario.pools]
         self.cap = [0] * n_pools
         self.busy = [0] * n_pools
-        self.queue: list[deque[int]] = [deque() for _ in range(n_pools)]
         store = self.store = CallStore()
         # The store's columns as attributes, one lookup fewer on the hot path (the store changes
         # its arrays in place, never replaces them).
         self.arrival, self.ctype, self.base, self.deadline = store.arrival, store.ctype, store.base, store.deadline
+        ranks = class_ranks([ct.priority for ct in scenario.demand])
+        self.queue: list[deque[int] | ClassQueue] = (
+            [deque() for _ in range(n_pools)] if ranks is None else [ClassQueue(ranks, self.ctype) for _ in range(n_pools)])
         self.u_split, self.u_res, self.outcome = store.u_split, store.u_res, store.outcome
         self.pool, self.last_pool, self.start, self.offer = store.pool, store.last_pool, store.start, store.offer
         self.redial = [ct.redial for ct in scenario.demand]
@@ -381,7 +388,8 @@ class Engine:
 
     def _shift_ids(self, n: int) -> None:
         """Every stored call id k >= n becomes k - n (smaller ids belong to dropped calls)."""
-        self.queue = [deque(c - n for c in q if c >= n) for q in self.queue]
+        self.queue = [q.shifted(n) if isinstance(q, ClassQueue) else deque(c - n for c in q if c >= n)
+                      for q in self.queue]
         self.pending = {c - n: v for c, v in self.pending.items()}
         self.deadlines = [(t, c - n) for t, c in self.deadlines if c >= n]
         heapq.heapify(self.deadlines)

@@ -718,7 +718,7 @@ BAD = [
          "calendar, currency, demand, interval_min, lines, name, pools, quality, service_level_s"),
     case("unknown_demand_key", (("overflow_after_s = 30", "overflow_after = 30"),),
          "{path}: demand[0].overflow_after: unknown key (did you mean 'overflow_after_s'?); allowed keys: "
-         "acw, calls_per_h, client, daily_cv, handle, name, overflow_after_s, patience, quality, redial, route, split, "
+         "acw, calls_per_h, client, daily_cv, handle, name, overflow_after_s, patience, priority, quality, redial, route, split, "
          "talk, weekday_factors"),
     case("unknown_pool_key", ((BURDEN, BURDEN + "shrinkage = 0.3\n"),),
          "{path}: pools[0].shrinkage: unknown key (did you mean 'shrinkage_frac'?); allowed keys: agents, "
