@@ -12,9 +12,10 @@ interval of the day):
 2. **down**: whole-horizon, each varied pool in turn is bisected to the fewest agents that keep
    every target met, until a pass changes nothing, then a steepest descent on cost over one-agent
    moves (a pool -1 or +1, an agent moved between pools) taken only when cheaper with confidence;
-   per interval, every (pool, interval) place is searched at once, galloping down then bisecting,
-   one simulated staffing per round (a place passes when no failing target acts on it), then the
-   combined staffing is raised where it fails;
+   per interval, every (pool, interval) place is searched at once, bisecting from the most agents
+   it failed with (galloping down when none), one simulated staffing per round (a place passes
+   when no failing target acts on it; a failure after an interval short on the mean is tried
+   again, that interval held), then the combined staffing is raised where it fails;
 3. **re-check**: the result is simulated again on fresh replications (the seed + 1, streams the
    search never saw) and each target's estimate there says how sure it is met (``sure_frac``). A
    target whose fresh mean misses it is repaired by the up step and checked on the next fresh
@@ -272,9 +273,9 @@ class Search:
         A place passes in a round when no failing target acts on it (see :meth:`places`). Service
         improves with agents everywhere, so a place that passes while its neighbours were lowered
         too passes with them higher. A place that fails is taken as needing more only when the
-        interval before it did not fail too (:meth:`own_failure`); otherwise its failure may be
-        that interval's backlog carried over, and it is tried again at the same count in the next
-        round. The combined staffing is then simulated, and raised where it fails (:meth:`up`).
+        interval before it did not miss on the mean (:meth:`own_failure`); otherwise its failure
+        may be that interval's backlog carried over, and it is tried again (:meth:`bisect_places`).
+        The combined staffing is then simulated, and raised where it fails (:meth:`up`).
         """
         high = {(n, i): a for n in self.problem.vary for i, a in enumerate(best.staffing[n])}
         low = {place: min(self.failed_at.get(place, 0), a - 1) for place, a in high.items()}
@@ -285,10 +286,10 @@ class Search:
         """Narrow every place's (low, high] bracket at once, in place (see :meth:`down_intervals`).
 
         A place that fails while the interval before it misses on the mean is spared (its failure
-        may be that interval's backlog): in the next round that interval is held at its passing count and
-        the place tried again, its failure then its own. In a round where every failure has a
-        failing interval before it (every interval of the day failed: a ring), all are taken as
-        real so that the search goes on: a place can stay above its need there (docs/optimise.md).
+        may be that interval's backlog): in the next round that interval is held at its passing
+        count and the place tried again, its failure then its own. When the spared places form a
+        ring (every interval of a pool's day spared: none can be held), all are taken as real so
+        that the search goes on: a place can stay above its need there (docs/optimise.md).
         """
         step = {place: 0 if low[place] else first_step(a) for place, a in high.items()}  # bisect from a failure
         spared: set[tuple[str, int]] = set()
@@ -304,8 +305,9 @@ class Search:
             failed, short = self.places(ev.failing()), self.short(ev)
             tried = {place for place in trial if place in failed}
             own = {place for place in tried if self.own_failure(place, short) or self.before(place) in held}
-            own = own or tried  # a ring: take them all as real
             spared = tried - own
+            if spared and not {self.before(place) for place in spared} - spared:
+                own, spared = tried, set()  # a ring: nothing to hold, take them all as real
             for place, count in trial.items():
                 if place in own:
                     low[place], step[place] = count, 0  # bisect from now on
