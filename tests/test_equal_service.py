@@ -134,6 +134,16 @@ def test_each_point_gets_the_optimisers_staffing_on_its_own_seed_on_any_number_o
         assert levels[f"volume:{option}|demand.c.calls_per_h=60"] > levels[f"volume:{option}|demand.c.calls_per_h=30"]
 
 
+def test_a_local_dask_cluster_gives_the_same_staffing_and_tables(swept, tmp_path):
+    # The searches are one task per point: on Dask they must find what local processes found.
+    out = tmp_path / "dask"
+    assert main(["sweep", str(swept / "sweep.toml"), "--dask-local", "--no-calls", "--out", str(out)]) == 0
+    dask, one = read_results(out), read_results(swept / "jobs1")
+    assert dask.optimised is not None and one.optimised is not None
+    pd.testing.assert_frame_equal(dask.optimised, one.optimised)
+    pd.testing.assert_frame_equal(dask.runs, one.runs)
+
+
 def test_the_report_compares_at_equal_service(swept, tmp_path):
     assert main(["report", str(swept / "jobs1"), "--out", str(tmp_path / "report")]) == 0
     page = (tmp_path / "report" / "index.html").read_text()
