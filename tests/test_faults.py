@@ -762,9 +762,21 @@ def test_a_dask_worker_killed_mid_sweep_is_replaced_and_the_tables_are_unchanged
     assert_same_results(out, ref)
 
 
+@pytest.fixture(scope="module")
+def longer_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """As :func:`reference`, with tasks of a whole day (about 0.4 s each instead of 0.1 s): the
+    killer below watches the scheduler between tasks, and 32 tasks of 0.1 s on two workers could
+    end before it saw a busy worker twice (it did once, on a loaded machine)."""
+    root = tmp_path_factory.mktemp("faults-longer")
+    sweep = root / "sweep.toml"
+    sweep.write_text(SWEEP.replace("days = 0.25", "days = 1").format(base=FIXTURES.as_posix()), encoding="utf-8")
+    assert main(["sweep", str(sweep), "--jobs", "1", "--out", str(root / "reference")]) == 0
+    return sweep, root / "reference"
+
+
 @pytest.mark.slow
 @needs_proc
-def test_every_dask_worker_lost_mid_sweep_a_new_one_finishes_it(reference, tmp_path):
+def test_every_dask_worker_lost_mid_sweep_a_new_one_finishes_it(longer_reference, tmp_path):
     """`dask scheduler` and two `dask worker --no-nanny` processes (nothing restarts a killed one):
     SIGKILL one while it computes, then the other; the scheduler keeps the lost tasks until a new
     worker joins, which finishes the sweep with unchanged tables."""
@@ -772,7 +784,7 @@ def test_every_dask_worker_lost_mid_sweep_a_new_one_finishes_it(reference, tmp_p
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
     if dask is None:
         pytest.skip("the dask command is not installed")
-    sweep, ref = reference
+    sweep, ref = longer_reference
     out, info = tmp_path / "out", tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     started: list[subprocess.Popen] = []
