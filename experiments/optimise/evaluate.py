@@ -130,13 +130,13 @@ def _values(target: Target, intervals: pd.DataFrame, scenario: Scenario,
     columns = ["scheduled_n", "staffed_s", "busy_s", *COUNT_COLUMNS]
     values = add_rates(rows.groupby(keys, observed=True, as_index=False)[columns].sum())
     base = "staffed_s" if target.metric == "occupancy_frac" else "offered_n"
-    estimates: list[tuple[Target, int, np.ndarray]] = []
+    judged: list[tuple[Target, int, np.ndarray]] = []
     groups = values.groupby("of_day") if per_interval else [(WHOLE, values)]
     for interval, part in groups:
         if (part[base] <= 0).all() or (part["scheduled_n"] <= 0).all():
             continue  # closed, or no calls: nothing to judge (calls waiting for the opening count later)
-        estimates.append((target, int(interval), part[target.metric].to_numpy(dtype=float)))
-    return estimates
+        judged.append((target, int(interval), part[target.metric].to_numpy(dtype=float)))
+    return judged
 
 
 def _estimate(target: Target, interval: int, values: np.ndarray, confidence: float) -> Estimate:

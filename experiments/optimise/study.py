@@ -11,6 +11,7 @@ reported) and its re-checks the seeds after that.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -74,8 +75,8 @@ def optimise_point(point: SweepPoint, goal: Goal, seed: int) -> PointOutcome:
 def _worst(outcome: Outcome) -> tuple[str, float, float, bool]:
     estimates = outcome.recheck.estimates
     if not estimates:
-        return ("", float("nan"), float("nan"), True)
-    worst = min(estimates, key=lambda e: e.sure_frac if e.sure_frac == e.sure_frac else 2.0)
+        return ("", math.nan, math.nan, True)
+    worst = min(estimates, key=lambda e: 2.0 if math.isnan(e.sure_frac) else e.sure_frac)  # nan: 1 replication
     where = "" if worst.interval == WHOLE else f" interval {worst.interval}"
     return (f"{worst.target.text}{where}", worst.mean, worst.sure_frac, all(e.mean_met for e in estimates))
 

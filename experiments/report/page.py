@@ -90,8 +90,7 @@ class Context:
     @property
     def equal_ids(self) -> set[str]:
         """The scenarios staffed by the optimiser (an equal-service study)."""
-        optimised = self.result.optimised
-        return set() if optimised is None else set(optimised["scenario_id"].astype(str))
+        return equal_ids(self.result)
 
 
 def _reference(wide: pd.DataFrame, demand: list[str], at: Mapping[str, float]) -> dict[str, float]:
@@ -153,11 +152,17 @@ def build_context(result: Result, sl_target: float, at: Mapping[str, float]) -> 
         cost=rank_cost(summary), equal_service=goal)
 
 
+def equal_ids(result: Result) -> set[str]:
+    """The scenarios of ``result`` staffed by the optimiser (an equal-service study)."""
+    optimised = result.optimised
+    return set() if optimised is None else set(optimised["scenario_id"].astype(str))
+
+
 def _equal_rows(wide: pd.DataFrame, result: Result) -> pd.DataFrame:
     """The rows of the options' equal-service points (for the options that have any), else ``wide``."""
-    if result.optimised is None or result.optimised.empty:
+    ids = equal_ids(result)
+    if not ids:
         return wide
-    ids = set(result.optimised["scenario_id"].astype(str))
     equal = wide["scenario_id"].astype(str).isin(ids)
     has_equal = wide["option"].isin(wide.loc[equal, "option"])
     return wide[equal | ~has_equal]
