@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from experiments.budget import MAX_MONTHS, SAMPLE_CHOICES
 from experiments.commands import COMMANDS
-from experiments.errors import ExecutorError, OutputError, StoreMismatchError, UsageError
+from experiments.errors import CallLogError, ExecutorError, OutputError, StoreMismatchError, UsageError
 from models.fields import ScenarioError
 
 # Parsing only: what each command does is in experiments/commands.py, which imports what a command
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         # the interpreter's last flush does not complain about the closed pipe again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (ScenarioError, OutputError, UsageError, StoreMismatchError, ExecutorError) as exc:
+    except (ScenarioError, OutputError, UsageError, StoreMismatchError, ExecutorError, CallLogError) as exc:
         print(f"bposim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

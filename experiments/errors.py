@@ -21,3 +21,7 @@ class StoreMismatchError(ValueError):
 
 class ExecutorError(ValueError):
     """An executor cannot be started (e.g. no Dask scheduler at the address)."""
+
+
+class CallLogError(ValueError):
+    """A call log that cannot be read or calibrated (missing column, bad value, too little data)."""

@@ -20,6 +20,8 @@ FORBIDDEN = {
     "experiments.running": ("experiments.results", "experiments.report", "matplotlib"),
     "experiments.results": ("experiments.report", "matplotlib"),
     "experiments.budget": ("experiments.report",),
+    # estimates are pure; the backtest may run simulations (running, results), never the report
+    "experiments.calibrate": ("experiments.report", "experiments.optimise", "experiments.budget", "matplotlib"),
 }
 
 
