@@ -94,6 +94,52 @@ def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
                      "(and shifts.csv, shift_coverage.csv for pools with shifts, with --per-interval)")
 
 
+def _client_counts(text: str) -> tuple[int, ...]:
+    """``"1,2,3,5,10"``: numbers of clients, each a whole number from 1 to 100, no repeats."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be whole numbers separated by commas, e.g. 1,2,3,5,10, "
+                                         f"got {text!r}") from None
+    if any(not 1 <= n <= 100 for n in counts) or len(set(counts)) != len(counts):
+        raise argparse.ArgumentTypeError(f"must be different whole numbers from 1 to 100, got {text!r}")
+    return counts
+
+
+def _add_pooling(sub: argparse._SubParsersAction[_Parser]) -> None:
+    pool = sub.add_parser("pooling", help="the vendor's economies of scale: agents and cost per minute for 1..N clients",
+                          description="Give the vendor's pool the scenario's own calls and N - 1 copies of them "
+                                      "(other clients, independent callers), staff it by the optimiser so that "
+                                      "every client meets the targets, and measure agents per client, the vendor's "
+                                      "labour per handled minute and the lowest per-minute price for a margin; "
+                                      "write pooling.csv, pooling_clients.csv, pooling_reps.csv, "
+                                      "pooling_client_reps.csv and pooling.png.")
+    pool.add_argument("scenario", type=Path)
+    pool.add_argument("--clients", type=_client_counts, default=(1, 2, 3, 5, 10), metavar="N,N,...",
+                      help="numbers of clients (default 1,2,3,5,10)")
+    pool.add_argument("--target", action="append", required=True, metavar="METRIC<=|>=VALUE",
+                      help="every client's target over the measured period: sl_frac, asa_s or abandon_frac (repeatable)")
+    pool.add_argument("--policy", choices=("shared", "priority", "dedicated"), default="shared",
+                      help="shared: one FCFS queue; priority: our calls first; dedicated: --dedicated agents per "
+                           "client, overflow to a shared group (default shared)")
+    pool.add_argument("--dedicated", type=_whole(1), default=None, metavar="K",
+                      help="with --policy dedicated: each client's own agents (the shared group is optimised)")
+    pool.add_argument("--overflow-s", type=_number, default=0.0, metavar="S",
+                      help="with --policy dedicated: wait before a call may go to the shared group (default 0)")
+    pool.add_argument("--pool", help="the vendor's pool (default: the scenario's only bpo pool)")
+    pool.add_argument("--vendor-wage-per-h", type=_number, default=None,
+                      help="the vendor's wage per agent-hour (default: the pool's vendor_wage_per_h)")
+    pool.add_argument("--margin", type=_number, default=0.2, help="the vendor's margin on revenue for the price (default 0.2)")
+    pool.add_argument("--reps", type=_positive_int, default=4, help="replications (default 4)")
+    pool.add_argument("--days", type=_number, default=3.0, help="horizon in days (default 3)")
+    pool.add_argument("--warmup-h", type=_number, default=24.0, help="warm-up hours not counted (default 24)")
+    pool.add_argument("--seed", type=_seed, default=12345, help="root seed (default 12345)")
+    pool.add_argument("--confidence", type=_number, default=0.95, help="one-sided confidence of each target (default 0.95)")
+    pool.add_argument("--max-agents", type=_positive_int, default=2000, help="most agents of the searched pool")
+    _add_executor(pool)
+    pool.add_argument("--out", type=Path, required=True, help="folder for the tables and pooling.png")
+
+
 def _add_budget(sub: argparse._SubParsersAction[_Parser]) -> None:
     budget = sub.add_parser("budget", help="the monthly bill over a contract term: median, P95, fan chart",
                             description="Price a scenario month by month over a term of calendar months (its "
@@ -139,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_budget(sub)
     _add_optimise(sub)
+    _add_pooling(sub)
     report = sub.add_parser("report", help="write the plotted HTML report of a results folder or a sweep file")
     report.add_argument("source", type=Path, help="results folder (from sweep or run --out), or a sweep file to run first")
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")

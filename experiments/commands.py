@@ -149,7 +149,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     try:
-        targets, vary = parse_targets(args.target, args.vary, scenario)
+        targets, vary = parse_targets(args.target, args.vary, scenario, per_interval=args.per_interval)
         if not 0.5 <= args.confidence < 1:
             raise ValueError(f"--confidence must be >= 0.5 and < 1, got {args.confidence:g}")
     except ValueError as exc:
@@ -180,6 +180,57 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print(format_shifts(shifted))
     print(f"\n{len(outcome.log)} staffings simulated; written to {args.out}/ ({files})")
     return 0
+
+
+def cmd_pooling(args: argparse.Namespace) -> int:
+    from experiments.pooling.build import pooled
+    from experiments.pooling.output import format_pooling, write_pooling
+    from experiments.pooling.study import run_study
+    from experiments.report.pooling_plots import pooling_png
+    from experiments.results.runner import as_points
+    from experiments.running.files import ensure_writable, write_bytes
+
+    study = _pooling_study(args)
+    _settings_or_usage_error(lambda: study.settings, as_points(pooled(study.scenario, study.sharing, max(study.clients))))
+    ensure_writable(args.out)
+    with executor_of(args, tasks=len(study.clients)) as executor:
+        try:
+            points = run_study(study, executor, progress=None)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    table = write_pooling(points, study, args.margin, args.out)
+    write_bytes(pooling_png(table, study.scenario.currency), args.out / "pooling.png")
+    print(format_pooling(table, study.scenario.currency, study.targets))
+    print(f"\nwritten to {args.out}/ (pooling.csv, pooling_clients.csv, pooling_reps.csv, pooling_client_reps.csv, "
+          "pooling.png)")
+    return 0
+
+
+def _pooling_study(args: argparse.Namespace) -> Any:
+    """The pooling study the options ask for; UsageError (one line) if they do not fit the scenario."""
+    from experiments.pooling.build import Sharing, vendor_pool, with_vendor_wage
+    from experiments.pooling.study import Study, check_targets
+    from models.loading import load_scenario
+    from models.settings import RunSettings
+
+    scenario = load_scenario(args.scenario)
+    try:
+        if args.vendor_wage_per_h is not None:
+            scenario = with_vendor_wage(scenario, args.pool, args.vendor_wage_per_h)
+        pool = vendor_pool(scenario, args.pool)
+        if (args.policy == "dedicated") != (args.dedicated is not None):
+            raise ValueError("--dedicated K (each client's own agents) goes with --policy dedicated, and only with it")
+        if not 0 <= args.margin < 1:
+            raise ValueError(f"--margin must be a fraction >= 0 and < 1, got {args.margin:g}")
+        if not 0.5 <= args.confidence < 1:
+            raise ValueError(f"--confidence must be >= 0.5 and < 1, got {args.confidence:g}")
+        settings = RunSettings(reps=args.reps, seed=args.seed, days=args.days, warmup_h=args.warmup_h, keep_calls=False)
+        study = Study(scenario, Sharing(pool.name, args.policy, args.dedicated or 0, args.overflow_s),
+                      tuple(args.clients), tuple(args.target), settings, args.confidence, args.max_agents)
+        check_targets(study)
+        return study
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -261,5 +312,6 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "report": cmd_report,
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "pooling": cmd_pooling,
+            "report": cmd_report,
             "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang}

@@ -3,9 +3,11 @@
 Per (pool the call was last offered to, call type), over the calls arriving at or after the
 warm-up: attempts offered and answered; contacts lost for good (an attempt abandoned or blocked
 after which the caller did not try again); redial attempts (attempt 2, 3, ...); repeat contacts (the
-first attempt of a contact caused by an unresolved one); seconds waited by every attempt; and
-contacts resolved (answered, and resolved by the answering pool). No money here: results/quality.py
-prices these counts.
+first attempt of a contact caused by an unresolved one); seconds waited by every attempt;
+contacts resolved (answered, and resolved by the answering pool); and, for each call type's (so each
+client's) service as its callers see it, attempts answered within the scenario's
+``service_level_s`` of arrival, attempts abandoned and the seconds the answered ones waited. No money
+here: results/quality.py prices these counts.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from models.scenario import Scenario
 from sim.outcomes import ABANDONED, ANSWERED, BLOCKED
 
 #: counted per (pool, call type), in this order
-COUNTS = ("offered_n", "answered_n", "lost_n", "redial_n", "repeat_n", "wait_s", "resolved_n")
+COUNTS = ("offered_n", "answered_n", "lost_n", "redial_n", "repeat_n", "wait_s", "resolved_n",
+          "answered_in_sl_n", "abandoned_n", "wait_answered_s")
 
 
 def resolved(arrays: dict[str, np.ndarray], resolution: np.ndarray) -> np.ndarray:
@@ -42,7 +45,9 @@ def contact_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: 
     resolution = np.array([p.resolution_frac for p in scenario.pools])
     values = (np.ones(len(cell)), outcome == ANSWERED,
               ((outcome == ABANDONED) | (outcome == BLOCKED)) & ~redialed,
-              attempt > 1, a["is_repeat"].astype(bool) & (attempt == 1), a["wait_s"], resolved(a, resolution))
+              attempt > 1, a["is_repeat"].astype(bool) & (attempt == 1), a["wait_s"], resolved(a, resolution),
+              (outcome == ANSWERED) & (a["wait_s"] <= scenario.service_level_s), outcome == ABANDONED,
+              np.where(outcome == ANSWERED, a["wait_s"], 0.0))
     for k, weights in enumerate(values):
         out[:, :, k] = np.bincount(cell, weights=np.asarray(weights, dtype=float),
                                    minlength=n_pools * n_types).reshape(n_pools, n_types)

@@ -8,7 +8,8 @@ A target is judged on the replications' values of its metric (a ratio of sums ov
 period, or over each interval of the day across days with ``per_interval``; intervals where the
 pools judged are closed or get no call are not judged): met when the one-sided
 ``confidence`` bound (the lower bound of a ``>=`` target, the upper of a ``<=`` one; Student-t
-over replications) is on the right side of the target.
+over replications) is on the right side of the target. A client's target (``@CLIENT:``) is judged
+over the whole period on the ``contacts`` counts of its call types (as its callers see them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments.optimise.targets import OVERALL, Target
+from experiments.optimise.targets import OVERALL, Target, client_types
 from experiments.results.runner import run
 from experiments.results.statistics import confidence_interval
 from experiments.running.executors import Executor
@@ -110,7 +111,9 @@ def evaluate(scenario: Scenario, staffings: Sequence[Staffing], targets: Sequenc
         sid = points[k].scenario_id
         intervals = result.intervals[result.intervals["scenario_id"] == sid]
         runs = result.runs[result.runs["scenario_id"] == sid].sort_values("rep")
-        values = [v for t in targets for v in _values(t, intervals, scenario, per_interval)]
+        contacts = result.contacts[result.contacts["scenario_id"] == sid]
+        values = [v for t in targets for v in (_client_values(t, contacts, scenario) if t.client
+                                                 else _values(t, intervals, scenario, per_interval))]
         each = 1.0 - (1.0 - confidence) / max(len(values), 1) if simultaneous else confidence
         estimates = tuple(_estimate(t, interval, v, each) for t, interval, v in values)
         costs = runs[cost].to_numpy(dtype=float)
@@ -137,6 +140,23 @@ def _values(target: Target, intervals: pd.DataFrame, scenario: Scenario,
             continue  # closed, or no calls: nothing to judge (calls waiting for the opening count later)
         judged.append((target, int(interval), part[target.metric].to_numpy(dtype=float)))
     return judged
+
+
+def _client_values(target: Target, contacts: pd.DataFrame,
+                   scenario: Scenario) -> list[tuple[Target, int, np.ndarray]]:
+    """A client's target: its metric per replication over the whole measured period, from the
+    ``contacts`` counts of its call types at every pool (as its callers see them); nothing to
+    judge when the client had no call."""
+    rows = contacts[contacts["call_type"].astype(str).isin(client_types(scenario, target.client))]
+    columns = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "wait_answered_s"]
+    sums = rows.groupby("rep")[columns].sum().sort_index()
+    if sums.empty or (sums["offered_n"] <= 0).all():
+        return []
+    offered = sums["offered_n"].where(sums["offered_n"] > 0)
+    metric = {"sl_frac": sums["answered_in_sl_n"] / offered,
+              "asa_s": sums["wait_answered_s"] / sums["answered_n"].where(sums["answered_n"] > 0),
+              "abandon_frac": sums["abandoned_n"] / offered}[target.metric]
+    return [(target, WHOLE, metric.to_numpy(dtype=float))]
 
 
 def _estimate(target: Target, interval: int, values: np.ndarray, confidence: float) -> Estimate:

@@ -50,7 +50,8 @@ class PointOutcome:
 
 def problem_of(point: SweepPoint, goal: Goal, seed: int) -> Problem:
     """The optimisation problem of ``point`` under ``goal``, searched on ``seed``."""
-    targets, vary = parse_targets(goal.targets, goal.vary or None, point.scenario, label="target")
+    targets, vary = parse_targets(goal.targets, goal.vary or None, point.scenario, label="target",
+                                  per_interval=goal.per_interval)
     settings = RunSettings(reps=goal.reps, seed=seed, days=goal.days, warmup_h=goal.warmup_h, keep_calls=False)
     return Problem(point.scenario, targets, vary, settings, goal.per_interval, goal.confidence, goal.max_agents,
                    simultaneous=goal.simultaneous)

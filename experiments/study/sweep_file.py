@@ -200,7 +200,7 @@ def check_goal(goal: Goal, option: Scenario, source: str, sub: Callable[[str], s
 
     for key, texts, vary in (("target", goal.targets, ()), ("vary", (), goal.vary)):
         try:
-            parse_targets(texts, vary or None, option, label="target")
+            parse_targets(texts, vary or None, option, label="target", per_interval=goal.per_interval)
         except ValueError as exc:
             raise ScenarioError(source, sub(key), f"option {option.name!r}: {exc}") from None
     try:
