@@ -191,6 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")
     report.add_argument("--results", type=Path, help="with a sweep file: where its results go (default outputs/<name>)")
     report.add_argument("--jobs", type=_positive_int, help="with a sweep file: worker processes (default: all cores)")
+    report.add_argument("--pooling", type=Path, metavar="DIR",
+                        help="a bposim pooling folder: adds the section 'Why the vendor can be cheaper'")
     offers = sub.add_parser("offers", help="price saved results under other contracts, without simulating again",
                             description="Price the saved results of a run or sweep under every offer of an offers "
                                         "file (TOML), beside the contracts as simulated; print the table and write "

@@ -249,7 +249,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         _warn_about_warmup(sweep.points, settings)
         with make_executor(args.jobs) as executor:
             run(sweep.points, settings, executor=executor, out=folder, name=sweep.name)
-    path = write_report(read_results(folder), args.out, offers=read_offers(folder))
+    pooling = None
+    if args.pooling is not None:
+        from experiments.pooling.output import read_pooling
+
+        pooling = read_pooling(args.pooling)
+    path = write_report(read_results(folder), args.out, offers=read_offers(folder), pooling=pooling)
     print(f"Report written to {path}")
     return 0
 

@@ -229,6 +229,19 @@ def test_pooling_command_writes_its_tables_and_figure(erlang_file, tmp_path, cap
     assert set(clients.loc[clients["clients_n"] == 2, "client"]) == {"us", "client2"}
     assert (out / "pooling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "price/min at 30% margin" in capsys.readouterr().out
+    # the report of a run gains "Why the vendor can be cheaper" from the study, with its figures
+    run_dir, report = tmp_path / "run", tmp_path / "report"
+    assert main(["run", str(erlang_file), "--reps", "2", "--days", "1", "--jobs", "1", "--out", str(run_dir)]) == 0
+    assert main(["report", str(run_dir), "--pooling", str(out), "--out", str(report)]) == 0
+    page = (report / "index.html").read_text()
+    assert "Why the vendor can be cheaper" in page and (report / "pooling.png").exists()
+    one, two = table.iloc[0], table.iloc[1]
+    for value in (one["labour_per_min_cost"], two["labour_per_min_cost"], two["price_per_min_cost"]):
+        assert f"{value:.3f}" in page
+    capsys.readouterr()
+    assert main(["report", str(run_dir), "--pooling", str(tmp_path / "nothing"), "--out", str(report)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pooling.csv" in err
 
 
 def test_results_do_not_depend_on_the_executor():

@@ -19,7 +19,8 @@ from experiments.results.statistics import confidence_interval
 from experiments.running.files import write_csv
 
 #: one row per number of clients (docs/pooling.md)
-POOLING_COLUMNS = ["clients_n", "policy", "staffing", "paid_agents_n", "agents_per_client", "occupancy_frac",
+POOLING_COLUMNS = ["scenario", "pool", "targets", "clients_n", "policy", "staffing", "paid_agents_n", "agents_per_client",
+                   "occupancy_frac",
                    "handled_min_per_client", "labour_per_min_cost", "labour_per_min_low", "labour_per_min_high",
                    "price_per_min_cost", "price_per_min_low", "price_per_min_high", "margin_frac",
                    "worst_client", "worst_sl_frac", "worst_asa_s", "worst_abandon_frac", "evaluations_n"]
@@ -34,7 +35,8 @@ def pooling_table(points: Sequence[Point], study: Study, margin: float) -> pd.Da
         price = confidence_interval(reps["labour_per_min_cost"].to_numpy(dtype=float) / (1.0 - margin))
         agents = float(reps["paid_agents_n"].mean())
         worst = _worst_client(p.clients)
-        rows.append([p.clients_n, study.sharing.policy, agents_text(p.staffing), agents, agents / p.clients_n,
+        rows.append([study.scenario.name, study.sharing.pool, "; ".join(study.targets), p.clients_n,
+                     study.sharing.policy, agents_text(p.staffing), agents, agents / p.clients_n,
                      float(reps["busy_s"].sum() / reps["staffed_s"].sum()),
                      float(reps["handled_min"].mean()) / p.clients_n, labour[0], labour[2], labour[3],
                      price[0], price[2], price[3], margin, *worst, p.evaluations_n])
@@ -87,6 +89,24 @@ def format_pooling(table: pd.DataFrame, currency: str, targets: Sequence[str]) -
                      f"{_ci(r.price_per_min_cost, r.price_per_min_low, r.price_per_min_high):>26} "
                      f"{r.worst_sl_frac:>15.1%}")
     return "\n".join(lines)
+
+
+def read_pooling(folder: Path) -> pd.DataFrame:
+    """``folder/pooling.csv`` as written by :func:`write_pooling`; OutputError (one line) if it is
+    missing, unreadable or lacks a column."""
+    from experiments.errors import OutputError
+
+    path = Path(folder) / "pooling.csv"
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path}: cannot read the pooling study ({type(exc).__name__}): run bposim pooling "
+                          f"... --out {folder} first") from None
+    missing = [c for c in POOLING_COLUMNS if c not in table.columns]
+    if missing or table.empty:
+        raise OutputError(f"{path}: not a pooling table of this version (missing {', '.join(missing) or 'rows'}): "
+                          "run bposim pooling again")
+    return table.sort_values("clients_n", ignore_index=True)
 
 
 def _ci(mean: float, low: float, high: float) -> str:

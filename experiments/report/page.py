@@ -302,6 +302,18 @@ def _figures_section(ctx: Context, out_dir: Path) -> html.Section:
     return html.Section("figures", "Figures", tuple(figures))
 
 
+def _pooling_section(pooling: pd.DataFrame | None, currency: str, out_dir: Path) -> list[html.Section]:
+    """"Why the vendor can be cheaper" from a pooling study (none without one); its figure is
+    written as ``out_dir/pooling.png``."""
+    if pooling is None or pooling.empty:
+        return []
+    from experiments.report.pooling_section import pooling_section
+
+    section, png = pooling_section(pooling, currency)
+    write_bytes(png, out_dir / "pooling.png")
+    return [section]
+
+
 def _offers_match(ctx: Context, offers: pd.DataFrame) -> bool:
     """Whether ``offers`` was made from these results: each of its scenarios is one of theirs, with
     their mean monthly cost as simulated (an offers.csv left beside results written again is not)."""
@@ -340,7 +352,8 @@ def _offers_section(ctx: Context, offers: pd.DataFrame | None, out_dir: Path) ->
 
 def write_report(result: Result, out_dir: Path, *, title: str | None = None,
                  question: str | None = None, sl_target: float = DEFAULT_SL_TARGET,
-                 at: Mapping[str, float] | None = None, offers: pd.DataFrame | None = None) -> Path:
+                 at: Mapping[str, float] | None = None, offers: pd.DataFrame | None = None,
+                 pooling: pd.DataFrame | None = None) -> Path:
     """Write ``out_dir/index.html`` and one PNG per figure; return the HTML path.
 
     Args:
@@ -354,13 +367,16 @@ def write_report(result: Result, out_dir: Path, *, title: str | None = None,
             middle of each sweep).
         offers: the offers table of ``bposim offers`` (offers.csv, ``Result.offers``): adds an
             "Offers" section at each option's headline scenario.
+        pooling: the table of a ``bposim pooling`` study (pooling.csv): adds "Why the vendor can be
+            cheaper", and its figure as ``pooling.png``.
     """
     out_dir = Path(out_dir)
     ctx = build_context(result, sl_target, dict(at or {}))
     title = title or ctx.result.meta.get("title") or "bposim experiment report"
     body = [sections.question_section(ctx, question), sections.headline_section(ctx), _figures_section(ctx, out_dir),
             sections.break_even_section(ctx), sections.all_scenarios_section(ctx),
-            *_offers_section(ctx, offers, out_dir), *sections.vendor_sections(ctx), sections.scenarios_section(ctx),
+            *_offers_section(ctx, offers, out_dir), *sections.vendor_sections(ctx),
+            *_pooling_section(pooling, ctx.currency, out_dir), sections.scenarios_section(ctx),
             sections.method_section(ctx), sections.versions_section(ctx)]
     path = out_dir / "index.html"
     options = ", ".join(ctx.wide["option"].astype(str).unique())
