@@ -261,5 +261,21 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from experiments.calibrate.anonymous_bank import convert_anonymous_bank
+    from experiments.calibrate.log import log_kind, write_call_log
+
+    log_kind(args.out)  # a bad suffix fails before reading
+    if args.first_day and args.last_day and args.first_day > args.last_day:
+        raise UsageError(f"--from {args.first_day} is after --to {args.last_day}")
+    frame, report = convert_anonymous_bank(args.files, keep_vru_only=args.keep_vru_only,
+                                           first_day=args.first_day, last_day=args.last_day)
+    write_call_log(frame, args.out)  # checked first, then written atomically: a bad log leaves no file
+    print("\n".join(report.lines()))
+    print(f"\nCall log written to {args.out}")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "report": cmd_report,
-            "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang}
+            "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang,
+            "convert": cmd_convert}
