@@ -30,6 +30,8 @@ import pandas as pd
 
 from experiments.errors import CallLogError
 
+#: the bundled excerpt: January 17–30, 1999 (two full weeks, Sunday to Saturday) as a tidy log
+ANONYMOUS_BANK_EXCERPT = Path(__file__).resolve().parents[1] / "logs" / "anonymous_bank_1999_two_weeks.csv.gz"
 #: the raw fields, in order (``vru+line`` renamed to a name pandas can use)
 RAW_FIELDS: tuple[str, ...] = ("vru_line", "call_id", "customer_id", "priority", "type", "date", "vru_entry",
                                "vru_exit", "vru_time", "q_start", "q_exit", "q_time", "outcome", "ser_start",
