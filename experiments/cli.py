@@ -176,8 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     offers.add_argument("results", type=Path, help="results folder (from run or sweep --out)")
     offers.add_argument("offers", type=Path, help="offers file (TOML): [[offer]] tables of name, pool and contract")
     offers.add_argument("--out", type=Path, help="folder for offers.csv (default: the results folder)")
-    check = sub.add_parser("check", help="validate a scenario file without running it")
-    check.add_argument("scenario", type=Path)
+    check = sub.add_parser("check", help="validate a scenario file, or a call log, without running it")
+    check.add_argument("scenario", type=Path, metavar="FILE",
+                       help="a scenario (.toml) or a call log (.csv, .csv.gz, .parquet; docs/calibrate.md)")
     calc = sub.add_parser("erlang", help="analytic Erlang C / A / M/M/c/K figures")
     calc.add_argument("--calls-per-h", type=_number, required=True)
     calc.add_argument("--handle-s", type=_number, required=True, help="mean handle time (s)")

@@ -228,11 +228,24 @@ def cmd_offers(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.scenario.name.lower().endswith((".csv", ".csv.gz", ".parquet")):  # calibrate.log's SUFFIXES
+        return _check_call_log(args.scenario)
     from models.loading import load_scenario
 
     scenario = load_scenario(args.scenario)
     pools = ", ".join(f"{p.name} ({p.kind}, {p.location})" for p in scenario.pools)
     print(f"{args.scenario}: ok: {scenario.name!r}, {len(scenario.demand)} call type(s), pools {pools}")
+    return 0
+
+
+def _check_call_log(path: Path) -> int:
+    from experiments.calibrate.log import read_call_log
+
+    log = read_call_log(path)
+    days = log["arrival"].dt.normalize()
+    answered = int((log["outcome"] == "answered").sum())
+    print(f"{path}: ok: {len(log):,} calls ({answered:,} answered, {len(log) - answered:,} abandoned) on "
+          f"{days.nunique()} days, {days.min():%Y-%m-%d} to {days.max():%Y-%m-%d}")
     return 0
 
 
