@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from experiments.errors import UsageError
+from experiments.errors import CallLogError, UsageError
 
 if TYPE_CHECKING:
     from experiments.running.executors import Executor
@@ -283,6 +283,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise UsageError(f"--from {args.first_day} is after --to {args.last_day}")
     frame, report = convert_anonymous_bank(args.files, keep_vru_only=args.keep_vru_only,
                                            first_day=args.first_day, last_day=args.last_day)
+    if frame.empty:
+        raise CallLogError(f"{', '.join(map(str, args.files))}: no call to write: {report.nothing_kept()}")
     write_call_log(frame, args.out)  # checked first, then written atomically: a bad log leaves no file
     print("\n".join(report.lines()))
     print(f"\nCall log written to {args.out}")

@@ -72,6 +72,12 @@ class ConversionReport:
     notes: dict[str, int]  #: note (NOTES) → records kept with it
     unparseable_at: tuple[str, ...] = field(default=())  #: the first few ``file:line`` that did not parse
 
+    def nothing_kept(self) -> str:
+        """Why nothing was kept, in one line: ``of 2 records read, 1 unparseable (first at f:2), 1 vru_only``."""
+        where = f" (first at {self.unparseable_at[0]})" if self.unparseable_at else ""
+        why = [f"{n:,} {reason}" + (where if reason == "unparseable" else "") for reason, n in self.dropped.items() if n]
+        return f"of {self.read_n:,} records read, {', '.join(why)}"
+
     def lines(self) -> list[str]:
         """The report as text lines for the command line."""
         read = ", ".join(f"{n:,} {name}" for name, n in self.outcomes_read.items())
@@ -96,7 +102,7 @@ def convert_anonymous_bank(paths: Iterable[Path | str], *, keep_vru_only: bool =
     columns ``arrival, outcome, wait_s, handle_s, agent, call_type, customer_id``, sorted by arrival
     (stable); check or write it with experiments.calibrate.log.
     """
-    raw, bad_lines = _read_records([Path(p) for p in paths])
+    raw = _read_records([Path(p) for p in paths])
     parsed = _parse(raw)
     reason = _drop_reasons(parsed, keep_vru_only, first_day, last_day)
     kept = parsed[reason == ""]
@@ -106,7 +112,8 @@ def convert_anonymous_bank(paths: Iterable[Path | str], *, keep_vru_only: bool =
         abandoned_n=int((tidy["outcome"] == "abandoned").sum()),
         outcomes_read={name: int((parsed["outcome"] == name).sum()) for name in _OUTCOMES},
         dropped={name: int((reason == name).sum()) for name in DROP_REASONS},
-        notes=_notes(kept, keep_vru_only), unparseable_at=tuple(bad_lines[:_SHOWN_LINES]))
+        notes=_notes(kept, keep_vru_only),
+        unparseable_at=tuple(parsed.loc[reason == "unparseable", "line"].head(_SHOWN_LINES)))
     return tidy, report
 
 
@@ -130,23 +137,23 @@ def split_record(line: str) -> list[str] | None:
     return fields if len(fields) == len(RAW_FIELDS) and all(fields) else None
 
 
-def _read_records(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
-    """Every data line as a row of text fields (None where the line does not split), and where those are."""
+def _read_records(paths: list[Path]) -> pd.DataFrame:
+    """Every data line as a row of text fields (empty where the line does not split), ``split`` and
+    ``line`` (``file:number``) beside them."""
     rows: list[list[str] | None] = []
-    bad: list[str] = []
+    lines: list[str] = []
     for path in paths:
         for number, line in enumerate(_lines(path), start=1):
             if not line.strip() or line.lstrip().startswith("vru+line"):
                 continue  # blank line or the header
-            fields = split_record(line)
-            rows.append(fields)
-            if fields is None:
-                bad.append(f"{path.name}:{number}")
+            rows.append(split_record(line))
+            lines.append(f"{path.name}:{number}")
     if not rows:
         raise CallLogError(f"{', '.join(map(str, paths))}: no record in the Anonymous Bank format (17 fields a line)")
     frame = pd.DataFrame([r if r is not None else [""] * len(RAW_FIELDS) for r in rows], columns=list(RAW_FIELDS))
     frame["split"] = [r is not None for r in rows]
-    return frame, bad
+    frame["line"] = lines
+    return frame
 
 
 def _clock_s(text: pd.Series) -> pd.Series:
@@ -187,7 +194,7 @@ def _drop_reasons(parsed: pd.DataFrame, keep_vru_only: bool, first_day: date | N
     day = parsed["arrival"].dt.date
     tests = {
         "unparseable": ~parsed["ok"],
-        "duplicate": parsed.duplicated(list(RAW_FIELDS)),
+        "duplicate": parsed.duplicated(list(RAW_FIELDS)) & parsed["ok"],
         "outside_dates": (day < first_day if first_day else False) | (day > last_day if last_day else False),
         "phantom": parsed["outcome"] == "PHANTOM",
         "vru_only": (parsed["outcome"] == "HANG") & ~parsed["queued"] & (not keep_vru_only),
