@@ -313,6 +313,15 @@ def test_an_absent_or_unreadable_file_is_one_line(tmp_path, name, content, expec
     assert str(caught.value).startswith(f"{tmp_path}/{expected}") and "\n" not in str(caught.value)
 
 
+def test_spaces_around_csv_headers_and_values_are_trimmed_and_other_columns_ignored(tmp_path):
+    (tmp_path / "log.csv").write_text("arrival , outcome,wait_s, handle_s,priority, agent\n"
+                                      "1999-01-17T07:00:00 , Answered ,0, 100 ,2, DORIT \n"
+                                      "1999-01-18T07:00:00,abandoned,12,,1,\n")
+    log = read_call_log(tmp_path / "log.csv")
+    assert list(log.columns) == [*LOG_COLUMNS, "agent"]
+    assert log.iloc[0].tolist() == [ts("1999-01-17 07:00"), "answered", 0.0, 100.0, "DORIT"]
+
+
 def test_a_parquet_log_is_checked_by_row(tmp_path):
     bad = small_log().assign(wait_s=[1.0, -2.0, 0.0])
     bad.to_parquet(tmp_path / "log.parquet")

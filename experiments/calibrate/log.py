@@ -127,7 +127,8 @@ def _as_csv_text(tidy: pd.DataFrame) -> str:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+        return frame.rename(columns=str.strip)
     except pd.errors.EmptyDataError:
         raise CallLogError(f"{path}: the file is empty (a header line, then one line per call)") from None
     except (OSError, ValueError, EOFError) as exc:  # unreadable, bad gzip, bad encoding, ragged lines
