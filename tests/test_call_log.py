@@ -190,6 +190,7 @@ def test_gzip_files_are_read_and_files_are_joined_in_order(tmp_path):
     tidy, report = convert_anonymous_bank([first, second])
     assert list(tidy["outcome"]) == ["answered", "abandoned"]  # sorted by arrival
     assert report.read_n == 2
+    assert len(convert_anonymous_bank(str(first))[0]) == 1  # one path alone is one file, not its characters
 
 
 def test_the_report_reads_as_text(tmp_path):

@@ -67,7 +67,7 @@ class ConversionReport:
     kept_n: int  #: calls in the tidy log
     answered_n: int
     abandoned_n: int
-    outcomes_read: dict[str, int]  #: AGENT / HANG / PHANTOM among the records that parse
+    outcomes_read: dict[str, int]  #: records by their outcome field: AGENT / HANG / PHANTOM
     dropped: dict[str, int]  #: reason (DROP_REASONS) → records dropped for it
     notes: dict[str, int]  #: note (NOTES) → records kept with it
     unparseable_at: tuple[str, ...] = field(default=())  #: the first few ``file:line`` that did not parse
@@ -91,10 +91,10 @@ class ConversionReport:
         return out
 
 
-def convert_anonymous_bank(paths: Iterable[Path | str], *, keep_vru_only: bool = False,
+def convert_anonymous_bank(paths: Iterable[Path | str] | Path | str, *, keep_vru_only: bool = False,
                            first_day: date | None = None, last_day: date | None = None,
                            ) -> tuple[pd.DataFrame, ConversionReport]:
-    """Read raw Anonymous Bank files (plain or ``.gz``) into one tidy call log and its report.
+    """Read raw Anonymous Bank files (plain or ``.gz``; one path or several) into one tidy call log and its report.
 
     ``keep_vru_only`` keeps the HANGs that never left the voice menu as abandoned after 0 s (they
     did not reach the agents: for counting offered calls, never for patience). ``first_day`` and
@@ -102,7 +102,7 @@ def convert_anonymous_bank(paths: Iterable[Path | str], *, keep_vru_only: bool =
     columns ``arrival, outcome, wait_s, handle_s, agent, call_type, customer_id``, sorted by arrival
     (stable); check or write it with experiments.calibrate.log.
     """
-    raw = _read_records([Path(p) for p in paths])
+    raw = _read_records([Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths])
     parsed = _parse(raw)
     reason = _drop_reasons(parsed, keep_vru_only, first_day, last_day)
     kept = parsed[reason == ""]
