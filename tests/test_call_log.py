@@ -257,6 +257,19 @@ def test_the_bundled_us_bank_volumes_read():
     assert gzip.decompress(US_BANK_VOLUMES.read_bytes()).startswith(b"DateTime,Calls\n")
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("When,Calls\n2003-03-03 07:00:00,111\n", "missing column 'DateTime' (required: DateTime, Calls)"),
+    ("DateTime,Calls\n2003-03-03 07:00:00,111\n2003-03-03 7h05,113\n",
+     "line 3: DateTime: must be a time YYYY-MM-DD HH:MM:SS, got '2003-03-03 7h05'"),
+    ("DateTime,Calls\n2003-03-03 07:00:00,-1\n", "line 2: Calls: must be a whole number >= 0, got '-1'"),
+])
+def test_a_bad_volume_file_is_one_line(tmp_path, text, expected):
+    (tmp_path / "volumes.csv").write_text(text)
+    with pytest.raises(CallLogError) as caught:
+        read_us_bank_volumes(tmp_path / "volumes.csv")
+    assert str(caught.value) == f"{tmp_path / 'volumes.csv'}: {expected}"
+
+
 GOOD_CSV = ("arrival,outcome,wait_s,handle_s\n1999-01-17T07:00:00,answered,0,100\n"
             "1999-01-18T07:00:00,abandoned,12,\n")
 #: (name, file text, what the one error line must contain)
