@@ -1,5 +1,5 @@
 """The ``bposim`` command line: its arguments (run, sweep, budget, optimise, report, offers, check,
-erlang) and the entry point; the commands themselves are in experiments/commands.py."""
+erlang, convert, pooling) and the entry point; the commands themselves are in experiments/commands.py."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -58,6 +59,13 @@ def _number(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
     return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _add_executor(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +178,22 @@ def _add_sweep(sub: argparse._SubParsersAction[_Parser]) -> None:
     sweep.add_argument("--out", type=Path, required=True, help="folder for task files and result tables")
 
 
+def _add_convert(sub: argparse._SubParsersAction[_Parser]) -> None:
+    convert = sub.add_parser("convert", help="convert a call center's own records to the tidy call log",
+                             description="Read raw call records (the Anonymous Bank format: FILE... plain or .gz) "
+                                         "and write the tidy call log of docs/calibrate.md; print what was read, "
+                                         "kept and dropped, and why.")
+    convert.add_argument("source_format", metavar="FORMAT", choices=["anonymous-bank"], help="anonymous-bank")
+    convert.add_argument("files", metavar="FILE", nargs="+", type=Path, help="raw files, read in this order")
+    convert.add_argument("--out", type=Path, required=True, help="the call log: .csv, .csv.gz or .parquet")
+    convert.add_argument("--from", dest="first_day", type=_day, metavar="DAY",
+                         help="keep calls that reached the queue on or after DAY (YYYY-MM-DD)")
+    convert.add_argument("--to", dest="last_day", type=_day, metavar="DAY",
+                         help="keep calls that reached the queue on or before DAY (YYYY-MM-DD)")
+    convert.add_argument("--keep-vru-only", action="store_true",
+                         help="keep hang-ups in the voice menu as abandoned after 0 s (not for calibrating patience)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bposim", description="Call-center outsourcing simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_budget(sub)
     _add_optimise(sub)
     _add_pooling(sub)
+    _add_convert(sub)
     report = sub.add_parser("report", help="write the plotted HTML report of a results folder or a sweep file")
     report.add_argument("source", type=Path, help="results folder (from sweep or run --out), or a sweep file to run first")
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")
@@ -200,8 +225,9 @@ def _parser() -> argparse.ArgumentParser:
     offers.add_argument("results", type=Path, help="results folder (from run or sweep --out)")
     offers.add_argument("offers", type=Path, help="offers file (TOML): [[offer]] tables of name, pool and contract")
     offers.add_argument("--out", type=Path, help="folder for offers.csv (default: the results folder)")
-    check = sub.add_parser("check", help="validate a scenario file without running it")
-    check.add_argument("scenario", type=Path)
+    check = sub.add_parser("check", help="validate a scenario file, or a call log, without running it")
+    check.add_argument("scenario", type=Path, metavar="FILE",
+                       help="a scenario (.toml) or a call log (.csv, .csv.gz, .parquet; docs/calibrate.md)")
     calc = sub.add_parser("erlang", help="analytic Erlang C / A / M/M/c/K figures")
     calc.add_argument("--calls-per-h", type=_number, required=True)
     calc.add_argument("--handle-s", type=_number, required=True, help="mean handle time (s)")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from experiments.errors import UsageError
+from experiments.errors import CallLogError, UsageError
 
 if TYPE_CHECKING:
     from experiments.running.executors import Executor
@@ -284,11 +284,24 @@ def cmd_offers(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.scenario.name.lower().endswith((".csv", ".csv.gz", ".parquet")):  # calibrate.log's SUFFIXES
+        return _check_call_log(args.scenario)
     from models.loading import load_scenario
 
     scenario = load_scenario(args.scenario)
     pools = ", ".join(f"{p.name} ({p.kind}, {p.location})" for p in scenario.pools)
     print(f"{args.scenario}: ok: {scenario.name!r}, {len(scenario.demand)} call type(s), pools {pools}")
+    return 0
+
+
+def _check_call_log(path: Path) -> int:
+    from experiments.calibrate.log import read_call_log
+
+    log = read_call_log(path)
+    days = log["arrival"].dt.normalize()
+    answered = int((log["outcome"] == "answered").sum())
+    print(f"{path}: ok: {len(log):,} calls ({answered:,} answered, {len(log) - answered:,} abandoned) on "
+          f"{days.nunique()} days, {days.min():%Y-%m-%d} to {days.max():%Y-%m-%d}")
     return 0
 
 
@@ -317,6 +330,23 @@ def cmd_erlang(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from experiments.calibrate.anonymous_bank import convert_anonymous_bank
+    from experiments.calibrate.log import log_kind, write_call_log
+
+    log_kind(args.out)  # a bad suffix fails before reading
+    if args.first_day and args.last_day and args.first_day > args.last_day:
+        raise UsageError(f"--from {args.first_day} is after --to {args.last_day}")
+    frame, report = convert_anonymous_bank(args.files, keep_vru_only=args.keep_vru_only,
+                                           first_day=args.first_day, last_day=args.last_day)
+    if frame.empty:
+        raise CallLogError(f"{', '.join(map(str, args.files))}: no call to write: {report.nothing_kept()}")
+    write_call_log(frame, args.out)  # checked first, then written atomically: a bad log leaves no file
+    print("\n".join(report.lines()))
+    print(f"\nCall log written to {args.out}")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "pooling": cmd_pooling,
-            "report": cmd_report,
-            "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang}
+            "report": cmd_report, "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang,
+            "convert": cmd_convert}
