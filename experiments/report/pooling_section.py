@@ -7,6 +7,8 @@ then costs it, and the lowest price per minute that keeps its margin.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from experiments.report.html import Block, Figure, Note, Paragraph, Section, Table, png_data_uri
@@ -35,11 +37,11 @@ def summary_text(table: pd.DataFrame, currency: str) -> str:
             f"of our calls with other callers), each client staffed to {one['targets']}: with {int(one['clients_n'])} "
             f"client{'s' * (int(one['clients_n']) > 1)} it pays {one['agents_per_client']:.1f} agents per client, with "
             f"{int(most['clients_n'])} clients {most['agents_per_client']:.1f} ({fewer:.0%} fewer), as independent "
-            f"peaks rarely coincide. Its labour per handled minute falls from {one['labour_per_min_cost']:.3f} to "
-            f"{most['labour_per_min_cost']:.3f} {currency}, and the lowest price per minute that keeps a "
-            f"{one['margin_frac']:.0%} margin from {one['price_per_min_cost']:.3f} to "
-            f"{most['price_per_min_cost']:.3f} {currency}: scale, besides its wages, is how its price can be below "
-            "our own cost of answering the calls.")
+            f"peaks rarely coincide. Its labour per handled minute is {one['labour_per_min_cost']:.3f} {currency} "
+            f"with {int(one['clients_n'])} and {most['labour_per_min_cost']:.3f} with {int(most['clients_n'])}, and "
+            f"the lowest price per minute that keeps a {one['margin_frac']:.0%} margin "
+            f"{one['price_per_min_cost']:.3f} and {most['price_per_min_cost']:.3f} (intervals below): scale, "
+            "besides its wages, is how its price can be below our own cost of answering the calls.")
 
 
 def _table(table: pd.DataFrame, currency: str) -> Table:
@@ -52,9 +54,23 @@ def _table(table: pd.DataFrame, currency: str) -> Table:
     return Table.of(headers, rows, numeric=range(7))
 
 
+def missed(table: pd.DataFrame) -> list[int]:
+    """The numbers of clients whose worst client's mean service level on the measured replications
+    is below an ``sl_frac>=`` target of the study (the search's replications were too few to be sure)."""
+    found = re.search(r"(?:^|;\s*)sl_frac\s*>=\s*([0-9.]+)", str(table["targets"].iloc[0]))
+    if found is None:
+        return []
+    return [int(r.clients_n) for r in table.itertuples() if r.worst_sl_frac < float(found[1])]
+
+
 def _caveat(table: pd.DataFrame) -> str:
     policy = str(table["policy"].iloc[0])
-    return (f"Sharing policy: {policy}. Every client meets the targets over the whole measured period on its own "
-            "calls. The other clients are copies of us: clients with longer calls or other peaks share their "
+    short = missed(table)
+    warning = (f"On the measured replications the worst client's service level is below the target with "
+               f"{', '.join(map(str, short))} clients: the staffing was searched on other replications, too few "
+               "to be sure of it (busy days move service a lot at high occupancy); run the study with more "
+               "--reps or --days. " if short else "")
+    return (warning + f"Sharing policy: {policy}. Every client is staffed to the targets over the whole measured period, judged "
+            "on its own calls. The other clients are copies of us: clients with longer calls or other peaks share their "
             "waiting with ours (docs/pooling.md shows how pooling unlike calls hurts the short ones), and the "
             "price ignores billing increments, fees and overheads beyond loaded labour: a floor, not a quote.")
