@@ -21,10 +21,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The bundled study: all in-house vs local BPO vs offshore BPO (resumable: a second run reuses
-# finished tasks), then its plotted report in outputs/report/index.html.
-report: $(STAMP)
+# finished tasks), the offshore vendor's economies of scale (docs/pooling.md; made once), then the
+# plotted report in outputs/report/index.html.
+POOLING := outputs/pooling/pooling.csv
+
+$(POOLING): $(STAMP) experiments/scenarios/offshore_bpo_vendor.toml
+	$(BIN)/bposim pooling experiments/scenarios/offshore_bpo_vendor.toml --clients 1,2,3,5,10 \
+		--target "sl_frac>=0.8" --warmup-h 12 --out outputs/pooling
+
+report: $(STAMP) $(POOLING)
 	$(BIN)/bposim sweep experiments/sweeps/inhouse_vs_bpo.toml --no-calls --out outputs/inhouse_vs_bpo
-	$(BIN)/bposim report outputs/inhouse_vs_bpo --out outputs/report
+	$(BIN)/bposim report outputs/inhouse_vs_bpo --pooling outputs/pooling --out outputs/report
 
 # Mutation testing, on demand only (not part of `test` or CI): installs the `mutation` extra, runs
 # mutmut on models/, sim/ and experiments/pricing.py (config in pyproject.toml, [tool.mutmut]) and
