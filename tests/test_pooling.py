@@ -298,3 +298,12 @@ def test_optimise_meets_a_clients_own_target(tmp_path, capsys):
                  "--jobs", "1", "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary["target"]) == ["@us:asa_s<=10"] and summary["met"].all()
+
+
+def test_the_report_names_the_points_whose_worst_client_missed_the_target():
+    from experiments.report.pooling_section import missed
+
+    table = pd.DataFrame({"targets": ["abandon_frac<=0.1; sl_frac>=0.8"] * 3, "clients_n": [1, 2, 5],
+                          "worst_sl_frac": [0.79, 0.8, 0.95]})
+    assert missed(table) == [1]
+    assert missed(table.assign(targets="asa_s<=20")) == []
