@@ -1,0 +1,148 @@
+"""Arrival rates per interval of the day and weekday, and the day-to-day busyness ``daily_cv``.
+
+bposim's demand (models/demand.py, sim/arrivals.py): on day j (weekday d) the rate in interval k
+is ``profile[k] × weekday_factors[d] × G_j``, G_j a gamma factor of mean 1 and coefficient of
+variation ``daily_cv`` drawn once per day, and calls are Poisson given the rates. So the day's total
+N_j is Poisson given G_j with mean Λ_d G_j, and
+
+    Var N_j = Λ_d + daily_cv² Λ_d²       (Poisson part + busyness part).
+
+``daily_cv`` is estimated by the method of moments on the daily totals of each weekday, after
+removing the Poisson part: daily_cv² = pooled over weekdays of (s²_d − m_d) / m_d², weighted by
+the days − 1 of each weekday, floored at 0; its interval is a parametric bootstrap (gamma-Poisson
+days from the estimates, percentile interval). The rates by weekday and interval come with Poisson
+intervals widened for the busyness. The scenario's separable form (one profile × a weekday factor)
+is the Poisson maximum-likelihood fit of that product to the counts, with factors of mean 1.
+All rates are calls per hour, intervals in minutes of the log's local clock, weekday 0 = Monday.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.errors import CallLogError
+
+BOOTSTRAP_N = 500
+MIN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Arrival estimates of a log.
+
+    Attributes:
+        rates: one row per (weekday, interval): ``weekday``, ``interval``, ``interval_start_h``,
+            ``days_n`` (days of that weekday in the log), ``calls_n``, ``calls_per_h`` and its
+            interval ``low_per_h``, ``high_per_h``, and ``fitted_per_h`` (profile × weekday factor).
+        profile_per_h: the scenario's profile, one rate per interval of the day.
+        weekday_factors: 7 multipliers, Monday first, mean 1 over the weekdays in the log.
+        daily: one row per day: ``date``, ``weekday``, ``calls_n``, ``expected_n`` (its weekday's mean).
+        daily_cv, daily_cv_low, daily_cv_high: day-to-day busyness beyond Poisson and its interval.
+        interval_min: interval length (min).
+    """
+
+    rates: pd.DataFrame
+    profile_per_h: tuple[float, ...]
+    weekday_factors: tuple[float, ...]
+    daily: pd.DataFrame
+    daily_cv: float
+    daily_cv_low: float
+    daily_cv_high: float
+    interval_min: int
+
+
+def daily_counts(arrival: pd.Series) -> pd.DataFrame:
+    """Calls per calendar day from the first to the last day of ``arrival`` (days without calls: 0)."""
+    day = arrival.dt.normalize()
+    days = pd.date_range(day.min(), day.max(), freq="D")
+    counts = day.value_counts().reindex(days, fill_value=0)
+    return pd.DataFrame({"date": days, "weekday": days.dayofweek, "calls_n": counts.to_numpy(np.int64)})
+
+
+def estimate_arrivals(arrival: pd.Series, interval_min: int = 30, level: float = 0.95, seed: int = 0) -> Arrivals:
+    """Estimate the arrival model from the arrival times (datetime64, local clock) of first contacts.
+
+    The log covers every day from its first arrival's date to its last's (whole days).
+    """
+    if 1440 % interval_min:
+        raise CallLogError(f"interval_min: must divide 1440, got {interval_min}")
+    daily = daily_counts(arrival)
+    if len(daily) < MIN_DAYS:
+        raise CallLogError(f"the log covers {len(daily)} day(s); calibrating needs at least {MIN_DAYS} (a whole week)")
+    days_n = daily.groupby("weekday").size().reindex(range(7), fill_value=0).to_numpy()
+    minutes = arrival.dt.hour * 60 + arrival.dt.minute
+    per_day = 1440 // interval_min
+    counts = np.zeros((7, per_day))
+    np.add.at(counts, (arrival.dt.dayofweek.to_numpy(), (minutes // interval_min).to_numpy()), 1)
+    cv, low, high = daily_cv(daily, level, seed)
+    hours = interval_min / 60
+    profile, factors = _separable(counts, days_n, hours)
+    daily["expected_n"] = daily["weekday"].map(daily.groupby("weekday")["calls_n"].mean())
+    rates = _rates_table(counts, days_n, hours, cv, level)
+    rates["fitted_per_h"] = (np.asarray(factors)[:, None] * np.asarray(profile)[None, :]).ravel()
+    return Arrivals(rates, profile, factors, daily, cv, low, high, interval_min)
+
+
+def _separable(counts: np.ndarray, days_n: np.ndarray, hours: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Poisson MLE of rate[d, k] = factor[d] × profile[k] (closed form), factors of mean 1."""
+    present = days_n > 0
+    per_day = np.where(present, counts.sum(axis=1) / np.maximum(days_n, 1), 0.0)
+    factors = np.where(present, per_day / per_day[present].mean(), 1.0) if per_day.any() else np.ones(7)
+    exposure = float((days_n * factors).sum()) * hours
+    profile = counts.sum(axis=0) / exposure
+    return tuple(float(v) for v in profile), tuple(float(v) for v in factors)
+
+
+def _rates_table(counts: np.ndarray, days_n: np.ndarray, hours: float, cv: float, level: float) -> pd.DataFrame:
+    """Rates per (weekday, interval): exact Poisson interval, widened by sqrt(1 + cv² × mean per day)."""
+    weekday, interval = np.meshgrid(np.arange(7), np.arange(counts.shape[1]), indexing="ij")
+    c = counts.ravel()
+    alpha = 1 - level
+    low = np.where(c > 0, stats.chi2.ppf(alpha / 2, 2 * c) / 2, 0.0)
+    high = stats.chi2.ppf(1 - alpha / 2, 2 * c + 2) / 2
+    days = np.repeat(days_n, counts.shape[1]).astype(float)
+    widen = np.sqrt(1 + cv**2 * c / np.maximum(days, 1))
+    low, high = np.maximum(c - widen * (c - low), 0.0), c + widen * (high - c)
+    scale = np.where(days > 0, 1 / (np.maximum(days, 1) * hours), np.nan)
+    return pd.DataFrame({"weekday": weekday.ravel(), "interval": interval.ravel(),
+                         "interval_start_h": interval.ravel() * hours, "days_n": days.astype(np.int64),
+                         "calls_n": c.astype(np.int64), "calls_per_h": c * scale,
+                         "low_per_h": low * scale, "high_per_h": high * scale})
+
+
+def daily_cv(daily: pd.DataFrame, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(daily_cv, low, high) from the daily totals (``weekday``, ``calls_n``); NaN interval, and 0,
+    when no weekday has two days in the log."""
+    groups = [g.to_numpy(float) for _, g in daily.groupby("weekday")["calls_n"] if len(g) >= 2 and g.sum() > 0]
+    if not groups:
+        return 0.0, math.nan, math.nan
+    cv = _moments_cv(groups)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    means = [g.mean() for g in groups]
+    boot = np.empty(BOOTSTRAP_N)
+    for b in range(BOOTSTRAP_N):
+        fake = []
+        for g, m in zip(groups, means, strict=True):
+            factor = rng.gamma(1 / cv**2, cv**2, len(g)) if cv > 0 else np.ones(len(g))
+            fake.append(rng.poisson(m * factor).astype(float))
+        boot[b] = _moments_cv(fake)
+    alpha = 1 - level
+    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+    return cv, float(low), float(high)
+
+
+def _moments_cv(groups: list[np.ndarray]) -> float:
+    """Pooled method-of-moments daily_cv of per-weekday daily totals (each with >= 2 days)."""
+    num = den = 0.0
+    for g in groups:
+        m = g.mean()
+        if m <= 0:
+            continue
+        num += (len(g) - 1) * (g.var(ddof=1) - m) / m**2
+        den += len(g) - 1
+    return math.sqrt(max(num / den, 0.0)) if den > 0 else 0.0
