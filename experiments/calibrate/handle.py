@@ -25,6 +25,7 @@ MAX_KS = 0.05
 MAX_ZERO_FRAC = 0.01
 MIN_S = 0.5
 EMPIRICAL_VALUES = 500
+EMPIRICAL_MIN_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,12 @@ def fit_duration(values_s: np.ndarray, name: str, level: float = 0.95) -> Durati
 
 
 def empirical(values_s: np.ndarray, n: int = EMPIRICAL_VALUES) -> Empirical:
-    """At most ``n`` evenly spaced quantiles of ``values_s`` (s), resampled with equal weights."""
+    """At most ``n`` evenly spaced quantiles of ``values_s`` (s), resampled with equal weights; a
+    scenario's values are > 0, so 0 is written as ``EMPIRICAL_MIN_S``."""
     x = np.sort(np.asarray(values_s, dtype=float))
     if len(x) > n:
         x = np.quantile(x, (np.arange(n) + 0.5) / n)
-    return Empirical(tuple(round(float(v), 3) for v in np.maximum(x, 0.0)))
+    return Empirical(tuple(max(round(float(v), 3), EMPIRICAL_MIN_S) for v in x))
 
 
 def fit_handle(log: pd.DataFrame, level: float = 0.95) -> list[DurationFit]:

@@ -27,7 +27,8 @@ def calls_to_log(calls: pd.DataFrame, start: str | pd.Timestamp = "2024-01-01", 
     """The tidy call log of one replication's ``calls`` table (a run with no warm-up).
 
     ``start``: the date-time of simulated time 0 (a Monday, as day 0 of a run is). Blocked and
-    unfinished calls are left out (they never reached the agents' queue, or have no outcome yet).
+    unfinished calls are left out (they never reached the agents' queue, or have no outcome yet);
+    ``talk_s`` and ``acw_s`` only when the scenario splits handle time into them.
     Every contact is one customer (``customer_id`` ``c<contact_id>``); with ``scenario`` and
     ``seed`` (and the run's ``horizon_s``, seconds), a repeat is the customer of the unresolved call
     it comes back for (else a new one).
@@ -46,7 +47,7 @@ def calls_to_log(calls: pd.DataFrame, start: str | pd.Timestamp = "2024-01-01", 
     answered = (rows["outcome"] == "answered").to_numpy()
     handle = rows["handle_s"].to_numpy(float)
     talk = rows["talk_s"].to_numpy(float)
-    log = pd.DataFrame({
+    columns = {
         "arrival": start + pd.to_timedelta(rows["arrival_s"].to_numpy(float), unit="s"),
         "outcome": np.where(answered, "answered", "abandoned"),
         "wait_s": rows["wait_s"].to_numpy(float),
@@ -55,7 +56,10 @@ def calls_to_log(calls: pd.DataFrame, start: str | pd.Timestamp = "2024-01-01", 
         "acw_s": np.where(answered, handle - talk, np.nan),
         "call_type": rows["call_type"].astype(str).to_numpy(),
         "customer_id": pd.Series(customer).map(lambda c: f"c{c}").to_numpy(),
-    })
+    }
+    if np.allclose(handle[answered], talk[answered]):  # the scenario gives handle only: no talk/acw split
+        del columns["talk_s"], columns["acw_s"]
+    log = pd.DataFrame(columns)
     return log.sort_values("arrival", kind="stable").reset_index(drop=True)
 
 
