@@ -9,8 +9,8 @@ N_j is Poisson given G_j with mean Λ_d G_j, and
 
 ``daily_cv`` is estimated by the method of moments on the daily totals of each weekday, after
 removing the Poisson part: daily_cv² = pooled over weekdays of (s²_d − m_d) / m_d², weighted by
-the days − 1 of each weekday, floored at 0; its interval is a parametric bootstrap (gamma-Poisson
-days from the estimates, percentile interval). The rates by weekday and interval come with Poisson
+the days − 1 of each weekday, floored at 0; its interval inverts a parametric bootstrap (see
+:func:`daily_cv`). The rates by weekday and interval come with Poisson
 intervals widened for the busyness. The scenario's separable form (one profile × a weekday factor)
 is the Poisson maximum-likelihood fit of that product to the counts, with factors of mean 1.
 All rates are calls per hour, intervals in minutes of the log's local clock, weekday 0 = Monday.
@@ -27,7 +27,8 @@ from scipy import stats
 
 from experiments.errors import CallLogError
 
-BOOTSTRAP_N = 500
+BOOTSTRAP_N = 400
+GRID_N = 61
 MIN_DAYS = 7
 
 
@@ -41,7 +42,8 @@ class Arrivals:
             interval ``low_per_h``, ``high_per_h``, and ``fitted_per_h`` (profile × weekday factor).
         profile_per_h: the scenario's profile, one rate per interval of the day.
         weekday_factors: 7 multipliers, Monday first, mean 1 over the weekdays in the log.
-        daily: one row per day: ``date``, ``weekday``, ``calls_n``, ``expected_n`` (its weekday's mean).
+        daily: one row per day: ``date``, ``weekday``, ``calls_n``, ``expected_n`` (its weekday's mean)
+            and ``low_n``, ``high_n``: the fitted spread of a day's total (gamma-Poisson, ``level``).
         daily_cv, daily_cv_low, daily_cv_high: day-to-day busyness beyond Poisson and its interval.
         interval_min: interval length (min).
     """
@@ -82,10 +84,23 @@ def estimate_arrivals(arrival: pd.Series, interval_min: int = 30, level: float =
     cv, low, high = daily_cv(daily, level, seed)
     hours = interval_min / 60
     profile, factors = _separable(counts, days_n, hours)
-    daily["expected_n"] = daily["weekday"].map(daily.groupby("weekday")["calls_n"].mean())
+    _add_spread(daily, cv, level)
     rates = _rates_table(counts, days_n, hours, cv, level)
     rates["fitted_per_h"] = (np.asarray(factors)[:, None] * np.asarray(profile)[None, :]).ravel()
     return Arrivals(rates, profile, factors, daily, cv, low, high, interval_min)
+
+
+def _add_spread(daily: pd.DataFrame, cv: float, level: float) -> None:
+    """Add ``expected_n`` (the weekday's mean daily total) and the fitted day-to-day spread:
+    ``low_n``, ``high_n``, the central ``level`` range of a gamma-Poisson day with that mean and ``cv``."""
+    mean = daily["weekday"].map(daily.groupby("weekday")["calls_n"].mean()).to_numpy(float)
+    alpha = 1 - level
+    if cv > 0:
+        size = 1 / cv**2
+        low, high = (stats.nbinom.ppf(q, size, size / (size + mean)) for q in (alpha / 2, 1 - alpha / 2))
+    else:
+        low, high = (stats.poisson.ppf(q, mean) for q in (alpha / 2, 1 - alpha / 2))
+    daily["expected_n"], daily["low_n"], daily["high_n"] = mean, low, high
 
 
 def _separable(counts: np.ndarray, days_n: np.ndarray, hours: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -117,32 +132,44 @@ def _rates_table(counts: np.ndarray, days_n: np.ndarray, hours: float, cv: float
 
 def daily_cv(daily: pd.DataFrame, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
     """(daily_cv, low, high) from the daily totals (``weekday``, ``calls_n``); NaN interval, and 0,
-    when no weekday has two days in the log."""
+    when no weekday has two days in the log.
+
+    The interval is a Neyman construction by parametric bootstrap: the values of daily_cv (on a
+    grid) under which the estimate is within the central ``level`` of its simulated distribution
+    (gamma-Poisson days with the observed weekday means). Unlike a percentile bootstrap it covers
+    a scale parameter from a handful of days, and it reaches 0 when Poisson noise may explain all.
+    """
     groups = [g.to_numpy(float) for _, g in daily.groupby("weekday")["calls_n"] if len(g) >= 2 and g.sum() > 0]
     if not groups:
         return 0.0, math.nan, math.nan
-    cv = _moments_cv(groups)
-    rng = np.random.Generator(np.random.PCG64(seed))
-    means = [g.mean() for g in groups]
-    boot = np.empty(BOOTSTRAP_N)
-    for b in range(BOOTSTRAP_N):
-        fake = []
-        for g, m in zip(groups, means, strict=True):
-            factor = rng.gamma(1 / cv**2, cv**2, len(g)) if cv > 0 else np.ones(len(g))
-            fake.append(rng.poisson(m * factor).astype(float))
-        boot[b] = _moments_cv(fake)
+    cv = float(_moments_cv([g[None, :] for g in groups])[0])
+    grid = np.linspace(0.0, 3 * cv + 0.2, GRID_N)
     alpha = 1 - level
-    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    return cv, float(low), float(high)
+    inside = np.zeros(GRID_N, dtype=bool)
+    for i, candidate in enumerate(grid):
+        rng = np.random.Generator(np.random.PCG64(seed))
+        fake = []
+        for g in groups:
+            shape = (BOOTSTRAP_N, len(g))
+            factor = rng.gamma(1 / candidate**2, candidate**2, shape) if candidate > 0 else np.ones(shape)
+            fake.append(rng.poisson(g.mean() * factor).astype(float))
+        low, high = np.quantile(_moments_cv(fake), [alpha / 2, 1 - alpha / 2])
+        inside[i] = low <= cv <= high
+    if not inside.any():
+        return cv, math.nan, math.nan
+    step = grid[1] - grid[0]
+    return cv, float(max(grid[inside].min() - step / 2, 0.0)), float(grid[inside].max() + step / 2)
 
 
-def _moments_cv(groups: list[np.ndarray]) -> float:
-    """Pooled method-of-moments daily_cv of per-weekday daily totals (each with >= 2 days)."""
-    num = den = 0.0
+def _moments_cv(groups: list[np.ndarray]) -> np.ndarray:
+    """Pooled method-of-moments daily_cv of per-weekday daily totals: each array (replicates, days of
+    one weekday, >= 2); one estimate per replicate (row)."""
+    num = np.zeros(groups[0].shape[0])
+    den = 0.0
     for g in groups:
-        m = g.mean()
-        if m <= 0:
-            continue
-        num += (len(g) - 1) * (g.var(ddof=1) - m) / m**2
-        den += len(g) - 1
-    return math.sqrt(max(num / den, 0.0)) if den > 0 else 0.0
+        m = g.mean(axis=1)
+        k = g.shape[1] - 1
+        num += np.where(m > 0, k * (g.var(axis=1, ddof=1) - m) / np.maximum(m, 1e-300) ** 2, 0.0)
+        den += k
+    out: np.ndarray = np.sqrt(np.maximum(num / den, 0.0))
+    return out

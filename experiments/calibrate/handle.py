@@ -82,3 +82,20 @@ def fit_handle(log: pd.DataFrame, level: float = 0.95) -> list[DurationFit]:
         return [fit_duration(answered["talk_s"].to_numpy(float), "talk_s", level),
                 fit_duration(answered["acw_s"].to_numpy(float), "acw_s", level)]
     return [fit_duration(answered["handle_s"].to_numpy(float), "handle_s", level)]
+
+
+def duration_curves(fit: DurationFit, points: int = 200) -> pd.DataFrame:
+    """The data's empirical CDF and every fitted family's CDF, for the figure: columns ``time_s``,
+    ``cdf_frac``, ``source`` (``data`` or a family) and ``chosen`` (what the scenario draws)."""
+    x = np.sort(fit.values_s)
+    grid = np.quantile(x, np.linspace(0.0, 1.0, points))
+    frames = [pd.DataFrame({"time_s": grid, "cdf_frac": np.searchsorted(x, grid, side="right") / len(x),
+                            "source": "data", "chosen": isinstance(fit.distribution, Empirical)})]
+    positive = np.maximum(grid, MIN_S)
+    for f in fit.fits:
+        chosen = f is fit.best and not isinstance(fit.distribution, Empirical)
+        frames.append(pd.DataFrame({"time_s": grid, "cdf_frac": 1 - f.sf(positive), "source": f.family,
+                                    "chosen": chosen}))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["name"] = fit.name
+    return out

@@ -83,3 +83,16 @@ def fit_patience(log: pd.DataFrame, level: float = 0.95) -> PatienceFit | None:
     best, fits = best_fit(np.maximum(observed, 1e-3), censored[censored > 0], level=level)
     return PatienceFit(best, fits, kaplan_meier(observed, censored, level), float(np.mean(observed)),
                        len(observed), len(censored))
+
+
+def survival_curves(fit: PatienceFit, points: int = 200) -> pd.DataFrame:
+    """Kaplan–Meier and every fitted family's survival, for the figure: columns ``time_s``,
+    ``survival_frac``, ``low_frac``, ``high_frac`` (NaN for families), ``source`` (``Kaplan–Meier``
+    or a family) and ``chosen`` (the family the scenario draws)."""
+    km = fit.km.assign(source="Kaplan–Meier", chosen=False).drop(columns="at_risk_n")
+    grid = np.linspace(0.0, float(km["time_s"].max()), points)
+    frames = [km]
+    for f in fit.fits:
+        frames.append(pd.DataFrame({"time_s": grid, "survival_frac": f.sf(np.maximum(grid, 1e-9)), "low_frac": np.nan,
+                                    "high_frac": np.nan, "source": f.family, "chosen": f is fit.best}))
+    return pd.concat(frames, ignore_index=True)
