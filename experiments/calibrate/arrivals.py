@@ -63,7 +63,7 @@ def daily_counts(arrival: pd.Series) -> pd.DataFrame:
     day = arrival.dt.normalize()
     days = pd.date_range(day.min(), day.max(), freq="D")
     counts = day.value_counts().reindex(days, fill_value=0)
-    return pd.DataFrame({"date": days, "weekday": days.dayofweek, "calls_n": counts.to_numpy(np.int64)})
+    return pd.DataFrame({"date": days, "weekday": days.day_of_week, "calls_n": counts.to_numpy(np.int64)})
 
 
 def estimate_arrivals(arrival: pd.Series, interval_min: int = 30, level: float = 0.95, seed: int = 0) -> Arrivals:
@@ -80,7 +80,7 @@ def estimate_arrivals(arrival: pd.Series, interval_min: int = 30, level: float =
     minutes = arrival.dt.hour * 60 + arrival.dt.minute
     per_day = 1440 // interval_min
     counts = np.zeros((7, per_day))
-    np.add.at(counts, (arrival.dt.dayofweek.to_numpy(), (minutes // interval_min).to_numpy()), 1)
+    np.add.at(counts, (arrival.dt.day_of_week.to_numpy(), (minutes // interval_min).to_numpy()), 1)
     cv, low, high = daily_cv(daily, level, seed)
     hours = interval_min / 60
     profile, factors = _separable(counts, days_n, hours)

@@ -61,14 +61,14 @@ def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_
     by experiments.calibrate.staffing.estimate_staffing. ``level``: of every interval (0.95).
     """
     check_columns(log)
+    if staffing is None:
+        staffing = _estimated_staffing(log, interval_min)
+    agents = staffing_by_weekday(staffing, interval_min)
     chains = fit_chains(log, level, repeat_window_s, redial_window_s) if has_customers(log) else None
     first = log["arrival"] if chains is None else log.loc[chains.chains.first_contact, "arrival"]
     arrivals = estimate_arrivals(first, interval_min, level)
     durations = fit_handle(log, level)
     patience = fit_patience(log, level)
-    if staffing is None:
-        staffing = _estimated_staffing(log, interval_min)
-    agents = staffing_by_weekday(staffing, interval_min)
     estimates = pd.concat([_arrival_rows(arrivals, chains is not None), _duration_rows(durations, level),
                            _patience_rows(patience), _chain_rows(chains), _observed_rows(log, level),
                            _staffing_rows(staffing)], ignore_index=True)

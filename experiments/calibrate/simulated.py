@@ -35,7 +35,7 @@ def calls_to_log(calls: pd.DataFrame, start: str | pd.Timestamp = "2024-01-01", 
     """
     rows = calls[calls["rep"] == rep] if "rep" in calls.columns else calls
     start = pd.Timestamp(start)
-    if start.dayofweek != 0:
+    if start.day_of_week != 0:
         raise ValueError(f"start: simulated day 0 is a Monday, got {start:%A %Y-%m-%d}")
     customer = rows["contact_id"].to_numpy(np.int64).copy()
     if scenario is not None and seed is not None:
