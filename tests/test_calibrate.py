@@ -208,6 +208,8 @@ def test_round_trip_fcr_repeats_and_redials(rich):
     assert _inside(0.4, 1 - d.cure_high, 1 - d.cure_low) and d.cure_high - d.cure_low < 0.1
     assert _inside(600.0, d.mean_low_s, d.mean_high_s) and d.mean_high_s / d.mean_low_s < 1.4
     assert chains.max_attempts == 3
+    for which, (_, low, high) in (("repeat", chains.repeat_within), ("redial", chains.redial_within)):
+        assert _inside(chains.fitted_within(which), low, high)  # the family-free share agrees with the fit
 
 
 def test_a_short_window_is_censoring_not_bias(rich):

@@ -179,6 +179,9 @@ def _chain_rows(c: ChainFits | None) -> pd.DataFrame:
                          "cure model: share of abandoned attempts redialled (below max_attempts)"))
         rows += _fit_rows(f"redial.after.{f.family}", f, "delay from an abandonment to the customer's next call")
     rows.append(_row("redial.max_attempts", float(c.max_attempts), unit="n", method="largest attempt number seen"))
+    for which, (value, low, high) in (("repeat", c.repeat_within), ("redial", c.redial_within)):
+        rows.append(_row(f"{which}.within_window_frac", value, low, high, "frac",
+                         f"Kaplan–Meier, no family (the cure fit says {c.fitted_within(which):.4f})"))
     return pd.DataFrame(rows)
 
 

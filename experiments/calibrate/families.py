@@ -24,6 +24,9 @@ from scipy import optimize, special, stats
 from models.distributions import Distribution, Exponential, Gamma, Lognormal
 
 FAMILIES = ("exponential", "lognormal", "gamma")
+#: the search's box: a fit ending near its edge did not converge to an interior maximum
+MIN_MEAN_S, MAX_MEAN_S = 1e-6, 1e10
+MIN_CV, MAX_CV = 0.02, 20.0
 
 
 def log_pdf(family: str, x: np.ndarray, mean_s: float, cv: float) -> np.ndarray:
@@ -94,6 +97,11 @@ class Fit:
     n_censored: int
     level: float
 
+    @property
+    def at_edge(self) -> bool:
+        """Whether the maximum found is at the edge of the search box (mean or cv within 5% of it)."""
+        return not (MIN_MEAN_S * 1.05 < self.mean_s < MAX_MEAN_S / 1.05 and MIN_CV * 1.05 < self.cv < MAX_CV / 1.05)
+
     def distribution(self) -> Distribution:
         """The fitted bposim distribution (seconds)."""
         if self.family == "exponential":
@@ -132,16 +140,21 @@ def fit(family: str, observed: np.ndarray, censored: np.ndarray | None = None, c
 
 def best_fit(observed: np.ndarray, censored: np.ndarray | None = None, cure: bool = False, level: float = 0.95,
              families: tuple[str, ...] = FAMILIES) -> tuple[Fit, list[Fit]]:
-    """The fit of least AIC among ``families``, and every fit (in the order of ``families``)."""
+    """The fit of least AIC among ``families``, and every fit (in the order of ``families``).
+
+    A fit that ran into the edge of the search (:attr:`Fit.at_edge`: no interior maximum, as with
+    a cure model whose delays spread over months) is chosen only if every fit did.
+    """
     fits = [fit(name, observed, censored, cure, level) for name in families]
-    return min(fits, key=lambda f: f.aic), fits
+    inside = [f for f in fits if not f.at_edge] or fits
+    return min(inside, key=lambda f: f.aic), fits
 
 
 def _negative_log_lik(family: str, x: np.ndarray, c: np.ndarray, cure: bool) -> Callable[[np.ndarray], float]:
     def nll(theta: np.ndarray) -> float:
         mean_s = math.exp(theta[0])
         cv = 1.0 if family == "exponential" else math.exp(theta[1])
-        if not (1e-12 < mean_s < 1e12 and 1e-3 < cv < 1e3):
+        if not (MIN_MEAN_S < mean_s < MAX_MEAN_S and MIN_CV < cv < MAX_CV):
             return math.inf
         obs, sf = log_pdf(family, x, mean_s, cv), log_sf(family, c, mean_s, cv)
         if cure:

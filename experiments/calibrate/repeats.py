@@ -17,18 +17,21 @@ fitting a *cure model* by censored maximum likelihood (experiments/calibrate/fam
 never comes back with probability p (resolved, or a caller who gives up), else after a delay of a
 fitted family; a call with no successor is censored at min(window, end of log − its end).
 ``resolution_frac`` is p for answered calls, ``redial.frac`` is 1 − p for abandoned attempts below
-the largest attempt number seen, which is ``max_attempts``. Calls that are neither repeats nor
+the largest attempt number seen, which is ``max_attempts``. Only calls with a customer id are
+fitted (a call without one may have been followed by anything). Calls that are neither repeats nor
 redials are the first contacts, whose arrivals make the demand profile.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from experiments.calibrate.families import Fit, best_fit
+from experiments.calibrate.patience import kaplan_meier
 
 REPEAT_WINDOW_S = 7 * 86400.0
 REDIAL_WINDOW_S = 86400.0
@@ -68,12 +71,27 @@ class ChainFits:
         redial: fit of the redial delays of abandoned attempts; 1 − ``cure_frac`` is ``frac``.
         max_attempts: largest attempt number seen.
         chains: every call's place in its chain.
+        repeat_within, redial_within: (share, low, high) of answered calls followed within the repeat
+            window, of abandoned attempts (below ``max_attempts``) within the redial window, by
+            Kaplan–Meier (no family): a check of the cure fits (:meth:`fitted_within`).
+        repeat_window_s, redial_window_s: the windows (s).
     """
 
     repeat: Fit | None
     redial: Fit | None
     max_attempts: int
     chains: Chains
+    repeat_within: tuple[float, float, float]
+    redial_within: tuple[float, float, float]
+    repeat_window_s: float
+    redial_window_s: float
+
+    def fitted_within(self, which: str) -> float:
+        """The share followed within the window by the cure fit: (1 − cure) × F(window)."""
+        fit, window = (self.repeat, self.repeat_window_s) if which == "repeat" else (self.redial, self.redial_window_s)
+        if fit is None:
+            return math.nan
+        return float((1 - fit.cure_frac) * (1 - fit.sf(np.array([window]))[0]))
 
 
 def has_customers(log: pd.DataFrame) -> bool:
@@ -125,10 +143,25 @@ def fit_chains(log: pd.DataFrame, level: float = 0.95, repeat_window_s: float = 
                redial_window_s: float = REDIAL_WINDOW_S) -> ChainFits:
     """Cure-model fits of repeats (after answered calls) and redials (after abandoned attempts)."""
     chains = link_chains(log, repeat_window_s, redial_window_s)
+    known = log["customer_id"].notna().to_numpy() if "customer_id" in log.columns else np.zeros(len(log), dtype=bool)
     answered = (log["outcome"] == "answered").to_numpy()
     max_attempts = int(chains.attempt.max()) if len(chains.attempt) else 1
     can_redial = ~answered & (chains.attempt < max_attempts)
-    return ChainFits(_cure_fit(chains, answered, level), _cure_fit(chains, can_redial, level), max_attempts, chains)
+    repeats, redials = answered & known, can_redial & known
+    return ChainFits(_cure_fit(chains, repeats, level), _cure_fit(chains, redials, level), max_attempts, chains,
+                     _within(chains, repeats, repeat_window_s, level), _within(chains, redials, redial_window_s, level),
+                     repeat_window_s, redial_window_s)
+
+
+def _within(chains: Chains, rows: np.ndarray, window_s: float, level: float) -> tuple[float, float, float]:
+    """Kaplan–Meier share of ``rows`` followed within ``window_s``, with its interval."""
+    gap = chains.gap_s[rows]
+    seen = np.isfinite(gap)
+    if not seen.any():
+        return 0.0, math.nan, math.nan
+    km = kaplan_meier(gap[seen], chains.observable_s[rows][~seen], level)
+    last = km[km["time_s"] <= window_s].iloc[-1]
+    return 1 - float(last["survival_frac"]), 1 - float(last["high_frac"]), 1 - float(last["low_frac"])
 
 
 def _cure_fit(chains: Chains, rows: np.ndarray, level: float) -> Fit | None:
