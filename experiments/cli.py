@@ -138,6 +138,12 @@ def _add_calibrate(sub: argparse._SubParsersAction[_Parser]) -> None:
                      help="a customer's call within this many days of an answered call's end is a repeat (default 7)")
     cal.add_argument("--redial-window-h", type=_number, default=24.0,
                      help="a customer's call within this many hours of an abandonment is a redial (default 24)")
+    cal.add_argument("--retrials", choices=("auto", "model", "demand"), default="auto",
+                     help="repeats and redials in the scenario as bposim's model, or in the demand profile; "
+                          "auto: model if agents are on all week (default)")
+    cal.add_argument("--profile", choices=("auto", "separable", "weekday"), default="auto",
+                     help="one profile × weekday factors, or each weekday its own profile; auto: separable "
+                          "unless the weekdays' shapes differ (default)")
 
 
 def _parser() -> argparse.ArgumentParser:

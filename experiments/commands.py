@@ -309,7 +309,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     staffing = _read_staffing(args.staffing) if args.staffing is not None else None
     ensure_writable(args.out)
     cal = calibrate(log, staffing, args.interval_min, name=f"calibrated from {args.log.name}",
-                    repeat_window_s=args.repeat_window_days * 86400.0, redial_window_s=args.redial_window_h * 3600.0)
+                    repeat_window_s=args.repeat_window_days * 86400.0, redial_window_s=args.redial_window_h * 3600.0,
+                    retrials=args.retrials, profile=args.profile)
     text = header(args.log.name, cal.level) + tomli_w.dumps(cal.scenario)
     write_bytes(text.encode("utf-8"), args.out / "scenario.toml")
     write_csv(cal.estimates, args.out / "estimates.csv")

@@ -256,6 +256,37 @@ def test_staffing_by_weekday_makes_a_pool_per_weekday(small_log):
     assert scn.demand[0].route == tuple(p.name for p in scn.pools)
 
 
+def test_one_profile_when_the_weekdays_share_its_shape(rich):
+    cal = rich[3]
+    assert cal.arrivals.separable and [ct["name"] for ct in cal.scenario["demand"]] == ["calls"]
+
+
+def test_a_profile_per_weekday_when_the_shapes_differ(small_log):
+    log = pd.read_csv(small_log / "log.csv", parse_dates=["arrival"])
+    friday = log["arrival"].dt.day_of_week == 4
+    log = log[~friday | (log["arrival"].dt.hour < 14)]  # Friday closes at 14:00
+    cal = calibrate(log, _staffing(12))
+    assert not cal.arrivals.separable and cal.arrivals.shape_tv > 0.1
+    scn = scenario_from_dict(cal.scenario, source="calibrated.toml")
+    assert [ct.name for ct in scn.demand] == ["calls_mon", "calls_tue", "calls_wed", "calls_thu", "calls_fri",
+                                              "calls_sat", "calls_sun"]
+    fri = scn.demand[4]
+    assert fri.weekday_factors == (0, 0, 0, 0, 1, 0, 0) and not any(fri.rates_per_h[28:])
+    assert fri.rates_per_h[20] == pytest.approx(cal.arrivals.weekday_profile(4)[20], abs=1e-3)
+
+
+def test_retrials_go_to_the_demand_when_the_center_closes(rich):
+    log = rich[2]
+    closed_at_night = _staffing([0] * 12 + [12] * 36)
+    auto = calibrate(log, closed_at_night)
+    ct = auto.scenario["demand"][0]
+    assert "redial" not in ct and "resolution_frac" not in auto.scenario["pools"][0]
+    assert auto.arrivals.daily["calls_n"].sum() == len(log)  # every call is demand
+    model = calibrate(log, closed_at_night, retrials="model")
+    assert model.scenario["demand"][0]["redial"]["max_attempts"] == 3
+    assert model.arrivals.daily["calls_n"].sum() == int(model.chains.chains.first_contact.sum())
+
+
 def test_estimates_table_has_every_estimate_with_an_interval(rich):
     est = rich[3].estimates
     assert list(est.columns) == ["name", "value", "low", "high", "unit", "method"]

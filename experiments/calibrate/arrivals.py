@@ -12,7 +12,9 @@ removing the Poisson part: daily_cv² = pooled over weekdays of (s²_d − m_d) 
 the days − 1 of each weekday, floored at 0; its interval inverts a parametric bootstrap (see
 :func:`daily_cv`). The rates by weekday and interval come with Poisson
 intervals widened for the busyness. The scenario's separable form (one profile × a weekday factor)
-is the Poisson maximum-likelihood fit of that product to the counts, with factors of mean 1.
+is the Poisson maximum-likelihood fit of that product to the counts, with factors of mean 1; when
+the weekdays' shapes differ (a center that closes early on Fridays), the scenario takes each
+weekday's own profile instead (scenario_writer.py).
 All rates are calls per hour, intervals in minutes of the log's local clock, weekday 0 = Monday.
 """
 
@@ -27,6 +29,8 @@ from scipy import stats
 
 from experiments.errors import CallLogError
 
+MAX_SHAPE_TV = 0.1
+SHAPE_ALPHA = 0.001
 BOOTSTRAP_N = 400
 GRID_N = 61
 MIN_DAYS = 7
@@ -46,6 +50,10 @@ class Arrivals:
             and ``low_n``, ``high_n``: the fitted spread of a day's total (gamma-Poisson, ``level``).
         daily_cv, daily_cv_low, daily_cv_high: day-to-day busyness beyond Poisson and its interval.
         interval_min: interval length (min).
+        shape_tv, shape_pvalue: how far the weekdays' profile shapes are from one common shape (the
+            largest total-variation distance, 0..1) and the p-value of a chi-square test of
+            homogeneity (valid under daily busyness: given a day's total, its calls fall in the
+            intervals multinomially).
     """
 
     rates: pd.DataFrame
@@ -56,6 +64,20 @@ class Arrivals:
     daily_cv_low: float
     daily_cv_high: float
     interval_min: int
+    shape_tv: float
+    shape_pvalue: float
+
+    @property
+    def separable(self) -> bool:
+        """Whether one profile shape fits every weekday: the largest total-variation distance
+        between a weekday's shape and the common one is at most ``MAX_SHAPE_TV``, or the difference
+        is not significant (p >= ``SHAPE_ALPHA``, chi-square test of homogeneity)."""
+        return self.shape_tv <= MAX_SHAPE_TV or self.shape_pvalue >= SHAPE_ALPHA
+
+    def weekday_profile(self, weekday: int) -> tuple[float, ...]:
+        """Calls per hour per interval of ``weekday`` (0 = Monday) as observed (mean over its days)."""
+        rates = self.rates[self.rates["weekday"] == weekday]["calls_per_h"].fillna(0.0)
+        return tuple(float(v) for v in rates)
 
 
 def daily_counts(arrival: pd.Series) -> pd.DataFrame:
@@ -87,7 +109,23 @@ def estimate_arrivals(arrival: pd.Series, interval_min: int = 30, level: float =
     _add_spread(daily, cv, level)
     rates = _rates_table(counts, days_n, hours, cv, level)
     rates["fitted_per_h"] = (np.asarray(factors)[:, None] * np.asarray(profile)[None, :]).ravel()
-    return Arrivals(rates, profile, factors, daily, cv, low, high, interval_min)
+    return Arrivals(rates, profile, factors, daily, cv, low, high, interval_min, *_shape_test(counts))
+
+
+def _shape_test(counts: np.ndarray) -> tuple[float, float]:
+    """(largest total-variation distance of a weekday's shape from the pooled one, chi-square p-value)."""
+    rows = counts[counts.sum(axis=1) > 0]
+    cols = rows.sum(axis=0) > 0
+    rows = rows[:, cols]
+    if len(rows) < 2:
+        return 0.0, 1.0
+    pooled = rows.sum(axis=0) / rows.sum()
+    shapes = rows / rows.sum(axis=1, keepdims=True)
+    tv = float(0.5 * np.abs(shapes - pooled).sum(axis=1).max())
+    expected = rows.sum(axis=1, keepdims=True) * pooled
+    chi2 = float(((rows - expected) ** 2 / expected).sum())
+    df = (rows.shape[0] - 1) * (rows.shape[1] - 1)
+    return tv, float(stats.chi2.sf(chi2, df)) if df > 0 else 1.0
 
 
 def _add_spread(daily: pd.DataFrame, cv: float, level: float) -> None:

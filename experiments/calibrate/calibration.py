@@ -27,6 +27,8 @@ from models.distributions import Empirical
 
 REQUIRED = ("arrival", "outcome", "wait_s", "handle_s")
 ESTIMATE_COLUMNS = ["name", "value", "low", "high", "unit", "method"]
+RETRIALS = ("auto", "model", "demand")
+PROFILES = ("auto", "separable", "weekday")
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,41 @@ class Calibration:
 
 def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_min: int = 30, level: float = 0.95,
               name: str = "calibrated", repeat_window_s: float = REPEAT_WINDOW_S,
-              redial_window_s: float = REDIAL_WINDOW_S) -> Calibration:
+              redial_window_s: float = REDIAL_WINDOW_S, retrials: str = "auto", profile: str = "auto") -> Calibration:
     """Calibrate a scenario from a tidy call log (docs/calibrate.md).
 
     ``staffing``: agents per (weekday, interval start in hours); when None, estimated from the log
     by experiments.calibrate.staffing.estimate_staffing. ``level``: of every interval (0.95).
+    ``retrials``: how the scenario carries repeats and redials (:data:`RETRIALS`): ``model``
+    (first-contact resolution, repeat delay and redials; the profile from first contacts only),
+    ``demand`` (none of them; the profile from every call, so it holds them at the times of day
+    they really came), or ``auto``: ``model`` when agents are on every interval of the week, else
+    ``demand`` (bposim's repeats and redials come back after their delay whatever the clock, so in
+    a center that closes some would land in closed hours and be lost, where real callers wait for
+    the opening). Their estimates are in the table either way. ``profile``: ``separable`` (one
+    profile × weekday factors), ``weekday`` (each weekday its own profile) or ``auto``: separable
+    unless the weekdays' shapes differ (:attr:`Arrivals.separable`).
     """
+    if profile not in PROFILES:
+        raise CallLogError(f"profile: must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if retrials not in RETRIALS:
+        raise CallLogError(f"retrials: must be one of {', '.join(RETRIALS)}, got {retrials!r}")
     check_columns(log)
     if staffing is None:
         staffing = _estimated_staffing(log, interval_min)
     agents = staffing_by_weekday(staffing, interval_min)
     chains = fit_chains(log, level, repeat_window_s, redial_window_s) if has_customers(log) else None
-    first = log["arrival"] if chains is None else log.loc[chains.chains.first_contact, "arrival"]
+    modelled = chains is not None and (retrials == "model" or (retrials == "auto" and bool(agents.all())))
+    first = log.loc[chains.chains.first_contact, "arrival"] if modelled and chains is not None else log["arrival"]
     arrivals = estimate_arrivals(first, interval_min, level)
     durations = fit_handle(log, level)
     patience = fit_patience(log, level)
-    estimates = pd.concat([_arrival_rows(arrivals, chains is not None), _duration_rows(durations, level),
+    estimates = pd.concat([_arrival_rows(arrivals, modelled), _duration_rows(durations, level),
                            _patience_rows(patience), _chain_rows(chains), _observed_rows(log, level),
-                           _staffing_rows(staffing)], ignore_index=True)
-    table = scenario_table(name, arrivals, durations, patience, chains, agents)
+                           _staffing_rows(staffing), _retrial_row(chains, modelled, retrials)], ignore_index=True)
+    by_weekday = profile == "weekday" or (profile == "auto" and not arrivals.separable)
+    table = scenario_table(name, arrivals, durations, patience, chains if modelled else None, agents,
+                           by_weekday=by_weekday)
     return Calibration(arrivals, durations, patience, chains, staffing, estimates[ESTIMATE_COLUMNS], table, level)
 
 
@@ -116,6 +134,10 @@ def _arrival_rows(a: Arrivals, first_only: bool) -> pd.DataFrame:
              for k, v in enumerate(a.profile_per_h)]
     rows += [_row(f"weekday_factor.{WEEKDAYS[d]}", v, unit="", method="Poisson MLE, mean 1 over the weekdays")
              for d, v in enumerate(a.weekday_factors)]
+    rows.append(_row("profile.shape_tv", a.shape_tv, unit="",
+                     method="largest total-variation distance of a weekday's profile shape from the common one"))
+    rows.append(_row("profile.shape_pvalue", a.shape_pvalue, unit="",
+                     method="chi-square test that every weekday has the same profile shape"))
     rows.append(_row("daily_cv", a.daily_cv, a.daily_cv_low, a.daily_cv_high, "",
                      "method of moments on daily totals per weekday beyond Poisson; parametric bootstrap"))
     return pd.DataFrame(rows)
@@ -183,6 +205,17 @@ def _chain_rows(c: ChainFits | None) -> pd.DataFrame:
         rows.append(_row(f"{which}.within_window_frac", value, low, high, "frac",
                          f"Kaplan–Meier, no family (the cure fit says {c.fitted_within(which):.4f})"))
     return pd.DataFrame(rows)
+
+
+def _retrial_row(chains: ChainFits | None, modelled: bool, retrials: str) -> pd.DataFrame:
+    if chains is None:
+        why = "no customer_id: every call is a first contact"
+    elif modelled:
+        why = f"--retrials {retrials}: resolution_frac, repeat_after and redial in the scenario"
+    else:
+        why = (f"--retrials {retrials}: the center closes, so repeats and redials are left in the demand "
+               "profile (bposim's would land in closed hours); their estimates are above")
+    return pd.DataFrame([_row("retrials_in_scenario", float(modelled), unit="", method=why)])
 
 
 def _observed_rows(log: pd.DataFrame, level: float) -> pd.DataFrame:

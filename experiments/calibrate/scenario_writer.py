@@ -1,7 +1,10 @@
 """The calibrated scenario: estimates → a TOML table that models.loading reads as it is.
 
 One call type, ``calls``, with the separable profile (one rate per interval × a weekday factor),
-``daily_cv``, handle (or talk and acw), patience and redials; and the agents:
+``daily_cv``, handle (or talk and acw), patience and redials, or, when the weekdays' profiles have
+different shapes, one such call type per weekday (``calls_mon`` …, each with its weekday's own
+profile and a weekday factor of 1 on that day, 0 on the others: the same model, as only one call
+type has calls on a day, and its busyness factor is that day's); and the agents:
 
 - staffing the same on every weekday: one in-house pool ``agents``;
 - staffing that differs by weekday: one pool per weekday (``agents_mon`` …, ``open_days = [d]``),
@@ -68,14 +71,16 @@ def staffing_by_weekday(staffing: pd.DataFrame, interval_min: int) -> np.ndarray
 
 
 def scenario_table(name: str, arrivals: Arrivals, durations: list[DurationFit], patience: PatienceFit | None,
-                   chains: ChainFits | None, agents: np.ndarray, service_level_s: float = 20.0) -> dict[str, Any]:
-    """The scenario (a TOML table) of the estimates; ``agents``: per (weekday, interval)."""
-    demand: dict[str, Any] = {
-        "name": "calls",
-        "profile_per_h": [round(v, 4) for v in arrivals.profile_per_h],
-        "weekday_factors": [round(v, 4) for v in arrivals.weekday_factors],
-        "daily_cv": round(arrivals.daily_cv, 4),
-    }
+                   chains: ChainFits | None, agents: np.ndarray, service_level_s: float = 20.0,
+                   by_weekday: bool = False) -> dict[str, Any]:
+    """The scenario (a TOML table) of the estimates; ``agents``: per (weekday, interval).
+
+    ``by_weekday``: one call type per weekday with that weekday's own profile (``calls_mon`` …,
+    weekday factor 1 on its day and 0 on the others) instead of one profile × weekday factors.
+    """
+    demand: dict[str, Any] = {"name": "calls", "profile_per_h": [round(v, 4) for v in arrivals.profile_per_h],
+                              "weekday_factors": [round(v, 4) for v in arrivals.weekday_factors],
+                              "daily_cv": round(arrivals.daily_cv, 4)}
     for fit in durations:
         demand[fit.name.removesuffix("_s")] = _dist(fit.distribution)
     demand["patience"] = {"dist": "never"} if patience is None else _dist(patience.best.distribution())
@@ -88,8 +93,20 @@ def scenario_table(name: str, arrivals: Arrivals, durations: list[DurationFit], 
         for p in pools:
             p["resolution_frac"] = round(chains.repeat.cure_frac, 4)
             p["repeat_after"] = _dist(chains.repeat.distribution())
+    demands = _by_weekday(demand, arrivals) if by_weekday else [demand]
     return {"name": name, "interval_min": arrivals.interval_min, "service_level_s": service_level_s,
-            "demand": [demand], "pools": pools}
+            "demand": demands, "pools": pools}
+
+
+def _by_weekday(demand: dict[str, Any], arrivals: Arrivals) -> list[dict[str, Any]]:
+    """One call type per weekday with calls, each its weekday's observed profile."""
+    out = []
+    for d in range(7):
+        profile = [round(v, 4) for v in arrivals.weekday_profile(d)]
+        if any(profile):
+            out.append({**demand, "name": f"calls_{WEEKDAYS[d]}", "profile_per_h": profile,
+                        "weekday_factors": [1.0 if k == d else 0.0 for k in range(7)]})
+    return out
 
 
 def _dist(dist: Distribution) -> dict[str, Any]:
