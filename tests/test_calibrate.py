@@ -129,6 +129,29 @@ def test_chains_by_hand():
     assert chains.first_contact.tolist() == [True, False, False, True, False, True]
 
 
+def test_counts_per_five_minutes_give_the_same_estimates_as_call_times(small_log):
+    """A series of counts (the US bank's, Weinberg, Brown & Stroud 2007) is estimated like a log."""
+    from experiments.calibrate.arrivals import estimate_from_counts, interval_counts
+
+    arrival = pd.read_csv(small_log / "log.csv", parse_dates=["arrival"])["arrival"]
+    by_time = estimate_arrivals(arrival)
+    by_counts = estimate_from_counts(interval_counts(arrival, 5))
+    assert by_counts.profile_per_h == pytest.approx(by_time.profile_per_h)
+    assert by_counts.daily_cv == pytest.approx(by_time.daily_cv)
+
+
+def test_a_weekday_never_seen_has_no_calls():
+    # weekdays only, like the US bank's series: Saturday and Sunday get a factor of 0
+    days = [d for d in pd.date_range(START, periods=21, freq="D") if d.day_of_week < 5]
+    counts = pd.DataFrame({"start": [d + pd.Timedelta(hours=h) for d in days for h in (9, 10, 11)],
+                           "calls_n": [100, 200, 100] * len(days)})
+    from experiments.calibrate.arrivals import estimate_from_counts
+
+    a = estimate_from_counts(counts, 60)
+    assert a.weekday_factors == pytest.approx([1, 1, 1, 1, 1, 0, 0])
+    assert a.profile_per_h[9:12] == pytest.approx((100, 200, 100)) and a.daily_cv == 0
+
+
 def test_a_log_shorter_than_a_week_is_refused():
     arrivals = pd.Series(pd.date_range(START, periods=500, freq="10min"))
     with pytest.raises(ValueError, match="at least 7"):
@@ -337,6 +360,10 @@ def test_command_writes_a_runnable_scenario_estimates_and_figures(small_log, cap
 @pytest.mark.parametrize("edit, message", [
     (lambda log: log.drop(columns="wait_s"), "missing column(s) wait_s"),
     (lambda log: log[log["arrival"] < "2024-01-03"], "at least 7"),
+    (lambda log: log.assign(wait_s=-log["wait_s"]), "wait_s must be a number >= 0"),
+    (lambda log: log.assign(handle_s=log["handle_s"].fillna(5.0)), "handle_s must be empty on an abandoned call"),
+    (lambda log: log.iloc[:0], "no calls"),
+    (lambda log: log.assign(outcome="abandoned", handle_s=np.nan), "no answered call"),
 ])
 def test_bad_logs_are_one_line_and_exit_2(small_log, capsys, edit, message):
     log = edit(pd.read_csv(small_log / "log.csv", parse_dates=["arrival"]))

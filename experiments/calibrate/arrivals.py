@@ -45,7 +45,8 @@ class Arrivals:
             ``days_n`` (days of that weekday in the log), ``calls_n``, ``calls_per_h`` and its
             interval ``low_per_h``, ``high_per_h``, and ``fitted_per_h`` (profile × weekday factor).
         profile_per_h: the scenario's profile, one rate per interval of the day.
-        weekday_factors: 7 multipliers, Monday first, mean 1 over the weekdays in the log.
+        weekday_factors: 7 multipliers, Monday first, mean 1 over the weekdays in the log (0 for a
+            weekday with no call in the log).
         daily: one row per day: ``date``, ``weekday``, ``calls_n``, ``expected_n`` (its weekday's mean)
             and ``low_n``, ``high_n``: the fitted spread of a day's total (gamma-Poisson, ``level``).
         daily_cv, daily_cv_low, daily_cv_high: day-to-day busyness beyond Poisson and its interval.
@@ -80,43 +81,56 @@ class Arrivals:
         return tuple(float(v) for v in rates)
 
 
-def daily_counts(arrival: pd.Series) -> pd.DataFrame:
-    """Calls per calendar day from the first to the last day of ``arrival`` (days without calls: 0)."""
-    day = arrival.dt.normalize()
-    days = pd.date_range(day.min(), day.max(), freq="D")
-    counts = day.value_counts().reindex(days, fill_value=0)
-    return pd.DataFrame({"date": days, "weekday": days.day_of_week, "calls_n": counts.to_numpy(np.int64)})
+def interval_counts(arrival: pd.Series, interval_min: int = 30) -> pd.DataFrame:
+    """Calls per interval from arrival times (datetime64): ``start`` (the interval's start) and
+    ``calls_n``, intervals without calls left out."""
+    counts = arrival.dt.floor(f"{interval_min}min").value_counts().sort_index()
+    return pd.DataFrame({"start": counts.index, "calls_n": counts.to_numpy(np.int64)})
 
 
 def estimate_arrivals(arrival: pd.Series, interval_min: int = 30, level: float = 0.95, seed: int = 0) -> Arrivals:
-    """Estimate the arrival model from the arrival times (datetime64, local clock) of first contacts.
+    """Estimate the arrival model from the arrival times (datetime64, local clock) of first contacts."""
+    return estimate_from_counts(interval_counts(arrival, interval_min), interval_min, level, seed)
 
-    The log covers every day from its first arrival's date to its last's (whole days).
+
+def estimate_from_counts(counts: pd.DataFrame, interval_min: int = 30, level: float = 0.95, seed: int = 0) -> Arrivals:
+    """Estimate the arrival model from calls per interval: ``start`` (datetime64, local clock, on a
+    grid that divides ``interval_min``, e.g. 5-minute counts) and ``calls_n``.
+
+    The days observed are the days with at least one call (a day without any is taken as not
+    observed: a closed day or missing data, not a day of no demand); a weekday never observed has
+    a weekday factor of 0. The days from the first to the last must span at least a week.
     """
     if 1440 % interval_min:
         raise CallLogError(f"interval_min: must divide 1440, got {interval_min}")
-    daily = daily_counts(arrival)
-    if len(daily) < MIN_DAYS:
-        raise CallLogError(f"the log covers {len(daily)} day(s); calibrating needs at least {MIN_DAYS} (a whole week)")
+    start = pd.to_datetime(counts["start"])
+    span = (start.max().normalize() - start.min().normalize()).days + 1 if len(start) else 0
+    if span < MIN_DAYS:
+        raise CallLogError(f"the log covers {span} day(s); calibrating needs at least {MIN_DAYS} (a whole week)")
+    calls = counts["calls_n"].to_numpy(float)
+    day = start.dt.normalize()
+    daily = (pd.DataFrame({"date": day, "calls_n": calls}).groupby("date", as_index=False)["calls_n"].sum()
+             .query("calls_n > 0").reset_index(drop=True))
+    daily["weekday"] = daily["date"].dt.day_of_week
+    daily = daily[["date", "weekday", "calls_n"]]
     days_n = daily.groupby("weekday").size().reindex(range(7), fill_value=0).to_numpy()
-    minutes = arrival.dt.hour * 60 + arrival.dt.minute
+    minutes = start.dt.hour * 60 + start.dt.minute
     per_day = 1440 // interval_min
-    counts = np.zeros((7, per_day))
-    np.add.at(counts, (arrival.dt.day_of_week.to_numpy(), (minutes // interval_min).to_numpy()), 1)
+    table = np.zeros((7, per_day))
+    np.add.at(table, (start.dt.day_of_week.to_numpy(), (minutes // interval_min).to_numpy()), calls)
     cv, low, high = daily_cv(daily, level, seed)
     hours = interval_min / 60
-    profile, factors = _separable(counts, days_n, hours)
+    profile, factors = _separable(table, days_n, hours)
     _add_spread(daily, cv, level)
-    rates = _rates_table(counts, days_n, hours, cv, level)
+    rates = _rates_table(table, days_n, hours, cv, level)
     rates["fitted_per_h"] = (np.asarray(factors)[:, None] * np.asarray(profile)[None, :]).ravel()
-    return Arrivals(rates, profile, factors, daily, cv, low, high, interval_min, *_shape_test(counts))
+    return Arrivals(rates, profile, factors, daily, cv, low, high, interval_min, *_shape_test(table))
 
 
 def _shape_test(counts: np.ndarray) -> tuple[float, float]:
     """(largest total-variation distance of a weekday's shape from the pooled one, chi-square p-value)."""
     rows = counts[counts.sum(axis=1) > 0]
-    cols = rows.sum(axis=0) > 0
-    rows = rows[:, cols]
+    rows = rows[:, rows.sum(axis=0) > 0]
     if len(rows) < 2:
         return 0.0, 1.0
     pooled = rows.sum(axis=0) / rows.sum()
@@ -145,7 +159,7 @@ def _separable(counts: np.ndarray, days_n: np.ndarray, hours: float) -> tuple[tu
     """Poisson MLE of rate[d, k] = factor[d] × profile[k] (closed form), factors of mean 1."""
     present = days_n > 0
     per_day = np.where(present, counts.sum(axis=1) / np.maximum(days_n, 1), 0.0)
-    factors = np.where(present, per_day / per_day[present].mean(), 1.0) if per_day.any() else np.ones(7)
+    factors = np.where(present, per_day / per_day[present].mean(), 0.0) if per_day.any() else np.ones(7)
     exposure = float((days_n * factors).sum()) * hours
     profile = counts.sum(axis=0) / exposure
     return tuple(float(v) for v in profile), tuple(float(v) for v in factors)

@@ -95,13 +95,26 @@ def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_
 
 
 def check_columns(log: pd.DataFrame) -> None:
-    """CallLogError (one line) unless the log has the required columns and at least one call."""
+    """CallLogError (one line) unless the log has the required columns with sensible values (the
+    log reader checks more; this is what the estimators rely on)."""
     missing = [c for c in REQUIRED if c not in log.columns]
     if missing:
         raise CallLogError(f"call log: missing column(s) {', '.join(missing)}; needs {', '.join(REQUIRED)}")
-    if not pd.api.types.is_datetime64_any_dtype(log["arrival"]):
-        raise CallLogError("call log: arrival must be date-times (e.g. 1999-01-04 07:12:30)")
-    if not (log["outcome"] == "answered").any():
+    if log.empty:
+        raise CallLogError("call log: no calls")
+    if not pd.api.types.is_datetime64_any_dtype(log["arrival"]) or log["arrival"].isna().any():
+        raise CallLogError("call log: arrival must be date-times (e.g. 1999-01-04 07:12:30) on every row")
+    answered, abandoned = log["outcome"] == "answered", log["outcome"] == "abandoned"
+    wait = pd.to_numeric(log["wait_s"], errors="coerce")
+    handle = pd.to_numeric(log["handle_s"], errors="coerce")
+    for bad, what in ((~(answered | abandoned), "outcome must be answered or abandoned"),
+                      (~(wait >= 0), "wait_s must be a number >= 0"),
+                      (answered & ~(handle >= 0), "handle_s must be a number >= 0 on an answered call"),
+                      (abandoned & handle.notna(), "handle_s must be empty on an abandoned call")):
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise CallLogError(f"call log: row {row + 1}: {what}")
+    if not answered.any():
         raise CallLogError("call log: no answered call")
 
 

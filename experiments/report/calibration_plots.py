@@ -33,7 +33,7 @@ def plot_arrival_profile(rates: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax.fill_between(x, day["low_per_h"], day["high_per_h"], step="post", color=line.get_color(), alpha=0.15)
         ax.step(x, day["fitted_per_h"], where="post", color=line.get_color(), ls="--", lw=0.8)
     ax.set_xlabel("hour of the day (interval start)")
-    ax.set_ylabel("first contacts per hour")
+    ax.set_ylabel("calls per hour (first contacts when repeats are modelled)")
     ax.set_title("Arrival profile by weekday (dashed: the scenario's profile × weekday factor)")
     ax.set_xlim(0, 24)
     ax.legend(ncol=4, fontsize="small")
@@ -45,11 +45,11 @@ def plot_daily_volumes(daily: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ``daily``: ``date``, ``calls_n``, ``expected_n``, ``low_n``, ``high_n``."""
     ax = _axes(ax)
     x = pd.to_datetime(daily["date"])
-    ax.fill_between(x, daily["low_n"], daily["high_n"], color="tab:blue", alpha=0.2, step="mid",
-                    label="fitted spread (gamma busyness + Poisson)")
-    ax.plot(x, daily["expected_n"], color="tab:blue", ls="--", lw=1, drawstyle="steps-mid", label="weekday mean")
+    ax.vlines(x, daily["low_n"], daily["high_n"], color="tab:blue", alpha=0.3, lw=3,
+              label="fitted spread of a day (gamma busyness + Poisson)")
+    ax.plot(x, daily["expected_n"], "_", color="tab:blue", ms=7, label="weekday mean")
     ax.plot(x, daily["calls_n"], "o", color="black", ms=3.5, label="calls that day")
-    ax.set_ylabel("first contacts per day")
+    ax.set_ylabel("calls per day (first contacts when repeats are modelled)")
     ax.set_title("Daily volumes and the fitted day-to-day spread")
     ax.legend(fontsize="small")
     ax.tick_params(axis="x", labelrotation=30)
