@@ -314,11 +314,12 @@ def test_estimates_table_has_every_estimate_with_an_interval(rich):
     est = rich[3].estimates
     assert list(est.columns) == ["name", "value", "low", "high", "unit", "method"]
     names = set(est["name"])
-    for name in ("daily_cv", "handle.lognormal.mean_s", "patience.gamma.mean_s", "resolution_frac",
-                 "redial.frac", "patience.naive_mean_s", "redial.max_attempts"):
+    for name in ("daily_cv", "handle.mean_s", "handle.cv", "patience.mean_s", "patience.cv", "resolution_frac",
+                 "repeat_after.mean_s", "redial.frac", "redial.after.mean_s", "patience.naive_mean_s",
+                 "redial.max_attempts"):
         assert name in names
-    assert any(n.startswith("repeat_after.") and n.endswith(".mean_s") for n in names)
-    with_interval = est[est["name"].isin(["daily_cv", "handle.lognormal.cv", "resolution_frac", "redial.frac"])]
+    assert est.set_index("name").loc["handle.mean_s", "method"].startswith("lognormal: ")
+    with_interval = est[est["name"].isin(["daily_cv", "handle.cv", "resolution_frac", "redial.frac"])]
     assert (with_interval["low"] <= with_interval["value"]).all() and (with_interval["value"] <= with_interval["high"]).all()
 
 

@@ -157,6 +157,8 @@ def _arrival_rows(a: Arrivals, first_only: bool) -> pd.DataFrame:
 
 
 def _fit_rows(prefix: str, fit: Fit, method: str) -> list[dict[str, Any]]:
+    """``<prefix>.mean_s`` and (unless exponential) ``<prefix>.cv``; the family starts ``method``."""
+    method = f"{fit.family}: {method}"
     rows = [_row(f"{prefix}.mean_s", fit.mean_s, fit.mean_low_s, fit.mean_high_s, "s", method)]
     if fit.family != "exponential":
         rows.append(_row(f"{prefix}.cv", fit.cv, fit.cv_low, fit.cv_high, "", method))
@@ -171,11 +173,11 @@ def _duration_rows(durations: list[DurationFit], level: float) -> pd.DataFrame:
         if isinstance(d.distribution, Empirical):
             x = d.values_s
             mean, half = float(np.mean(x)), z * float(np.std(x, ddof=1)) / math.sqrt(len(x))
-            rows.append(_row(f"{prefix}.empirical.mean_s", mean, mean - half, mean + half, "s", d.method))
-            rows.append(_row(f"{prefix}.empirical.cv", float(np.std(x) / mean) if mean > 0 else math.nan,
+            rows.append(_row(f"{prefix}.mean_s", mean, mean - half, mean + half, "s", d.method))
+            rows.append(_row(f"{prefix}.cv", float(np.std(x) / mean) if mean > 0 else math.nan,
                              unit="", method=d.method))
         else:
-            rows += _fit_rows(f"{prefix}.{d.best.family}", d.best, d.method)
+            rows += _fit_rows(prefix, d.best, d.method)
         rows.append(_row(f"{prefix}.data_mean_s", float(np.mean(d.values_s)), unit="s", method="sample mean"))
     return pd.DataFrame(rows)
 
@@ -184,7 +186,7 @@ def _patience_rows(p: PatienceFit | None) -> pd.DataFrame:
     if p is None:
         return pd.DataFrame([_row("patience", math.inf, unit="s", method="no call abandoned: never")])
     aics = ", ".join(f"{f.family} {f.aic:.1f}" for f in p.fits)
-    rows = _fit_rows(f"patience.{p.best.family}", p.best, f"censored maximum likelihood, least AIC ({aics})")
+    rows = _fit_rows("patience", p.best, f"censored maximum likelihood, least AIC ({aics})")
     km = p.km
     median = _km_quantile(km, "survival_frac"), _km_quantile(km, "low_frac"), _km_quantile(km, "high_frac")
     rows.append(_row("patience.km_median_s", median[0], median[1], median[2], "s",
@@ -207,12 +209,12 @@ def _chain_rows(c: ChainFits | None) -> pd.DataFrame:
         f = c.repeat
         rows.append(_row("resolution_frac", f.cure_frac, f.cure_low, f.cure_high, "frac",
                          "cure model: share of answered calls with no repeat ever (censored MLE)"))
-        rows += _fit_rows(f"repeat_after.{f.family}", f, "delay from a call's end to the customer's next call")
+        rows += _fit_rows("repeat_after", f, "delay from a call's end to the customer's next call")
     if c.redial is not None:
         f = c.redial
         rows.append(_row("redial.frac", 1 - f.cure_frac, 1 - f.cure_high, 1 - f.cure_low, "frac",
                          "cure model: share of abandoned attempts redialled (below max_attempts)"))
-        rows += _fit_rows(f"redial.after.{f.family}", f, "delay from an abandonment to the customer's next call")
+        rows += _fit_rows("redial.after", f, "delay from an abandonment to the customer's next call")
     rows.append(_row("redial.max_attempts", float(c.max_attempts), unit="n", method="largest attempt number seen"))
     for which, (value, low, high) in (("repeat", c.repeat_within), ("redial", c.redial_within)):
         rows.append(_row(f"{which}.within_window_frac", value, low, high, "frac",
