@@ -126,8 +126,10 @@ def fit(family: str, observed: np.ndarray, censored: np.ndarray | None = None, c
         raise ValueError(f"{family}: need at least 2 observed values, got {len(x)}")
     nll = _negative_log_lik(family, x, c, cure)
     start = _start(family, x, c, cure)
-    best = optimize.minimize(nll, start, method="Nelder-Mead",
-                             options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000})
+    options = {"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000}
+    best = optimize.minimize(nll, start, method="Nelder-Mead", options=options)
+    if not best.success:  # a restart from where the simplex collapsed (a cure model's ridge)
+        best = optimize.minimize(nll, best.x, method="Nelder-Mead", options=options)
     theta = best.x
     se = _standard_errors(nll, theta)
     z = stats.norm.ppf(0.5 + level / 2)
