@@ -375,6 +375,12 @@ def test_bad_logs_are_one_line_and_exit_2(small_log, capsys, edit, message):
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+def test_an_interval_that_does_not_divide_the_day_is_one_line(small_log, capsys):
+    code = main(["calibrate", str(small_log / "log.csv"), "--out", str(small_log / "i7"), "--interval-min", "7",
+                 "--staffing", str(small_log / "staff.csv")])
+    assert code == 2 and "must divide a day of 1440 minutes" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(importlib.util.find_spec("experiments.calibrate.staffing") is not None,
                     reason="the staffing estimator is in this build")
 def test_without_staffing_and_without_its_estimator_is_one_line(small_log, capsys):

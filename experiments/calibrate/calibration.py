@@ -73,6 +73,8 @@ def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_
     """
     if profile not in PROFILES:
         raise CallLogError(f"profile: must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if 1440 % interval_min:
+        raise CallLogError(f"interval_min: must divide a day of 1440 minutes (e.g. 15, 30, 60), got {interval_min}")
     if retrials not in RETRIALS:
         raise CallLogError(f"retrials: must be one of {', '.join(RETRIALS)}, got {retrials!r}")
     check_columns(log)
