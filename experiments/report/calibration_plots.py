@@ -24,7 +24,8 @@ def _axes(ax: Axes | None) -> Axes:
 
 def plot_arrival_profile(rates: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Arrival rate by interval of the day, one line per weekday with its interval (band), and the
-    scenario's profile × weekday factor dashed. ``rates``: ``weekday``, ``interval_start_h``,
+    separable fit (one profile × a weekday factor) dashed: the scenario's demand unless it has a
+    profile per weekday (then the solid lines). ``rates``: ``weekday``, ``interval_start_h``,
     ``days_n``, ``calls_per_h``, ``low_per_h``, ``high_per_h``, ``fitted_per_h``."""
     ax = _axes(ax)
     for d, day in rates[rates["days_n"] > 0].groupby("weekday"):
@@ -34,7 +35,7 @@ def plot_arrival_profile(rates: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax.step(x, day["fitted_per_h"], where="post", color=line.get_color(), ls="--", lw=0.8)
     ax.set_xlabel("hour of the day (interval start)")
     ax.set_ylabel("calls per hour (first contacts when repeats are modelled)")
-    ax.set_title("Arrival profile by weekday (dashed: the scenario's profile × weekday factor)")
+    ax.set_title("Arrival profile by weekday (dashed: one profile × a weekday factor)")
     ax.set_xlim(0, 24)
     ax.legend(ncol=4, fontsize="small")
     return ax
