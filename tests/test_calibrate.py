@@ -404,3 +404,42 @@ def test_a_cure_model_recovers_its_fraction_and_family():
     assert _inside(0.3, best.cure_low, best.cure_high)
     assert _inside(3600.0, best.mean_low_s, best.mean_high_s) and _inside(0.6, best.cv_low, best.cv_high)
     assert len(fits) == 3
+
+
+def test_zeros_or_a_poor_fit_make_the_duration_empirical():
+    from experiments.calibrate.handle import fit_duration
+    from models.distributions import Empirical
+
+    rng = np.random.Generator(np.random.PCG64(4))
+    acw = np.where(rng.random(2000) < 0.3, 0.0, rng.gamma(4.0, 10.0, 2000))
+    fit = fit_duration(acw, "acw_s")
+    assert isinstance(fit.distribution, Empirical) and "zeros" in fit.method
+    assert min(fit.distribution.values_s) > 0 and len(fit.distribution.values_s) == 500
+    bimodal = np.concatenate([rng.normal(60, 5, 1000), rng.normal(600, 30, 1000)])
+    assert isinstance(fit_duration(bimodal, "handle_s").distribution, Empirical)
+
+
+def test_plots_make_their_own_axes():
+    from matplotlib.axes import Axes
+
+    from experiments.report import calibration_plots as plots
+
+    staffing = _staffing(3)
+    before = staffing.copy()
+    assert isinstance(plots.plot_staffing(staffing), Axes)
+    pd.testing.assert_frame_equal(staffing, before)
+
+
+@pytest.mark.parametrize("staffing, message", [
+    (pd.DataFrame({"weekday": [0], "agents": [3]}), "missing column(s) interval_start_h"),
+    (pd.DataFrame({"weekday": [7], "interval_start_h": [8.0], "agents": [3]}), "weekday must be 0 (Monday) to 6"),
+    (pd.DataFrame({"weekday": [0], "interval_start_h": [8.25], "agents": [3]}), "must start a 30-minute interval"),
+    (pd.DataFrame({"weekday": [0], "interval_start_h": [8.0], "agents": [0]}), "no agents in any interval"),
+])
+def test_bad_staffing_is_one_clear_error(small_log, staffing, message):
+    from experiments.errors import CallLogError
+
+    log = pd.read_csv(small_log / "log.csv", parse_dates=["arrival"])
+    with pytest.raises(CallLogError) as info:
+        calibrate(log, staffing)
+    assert message in str(info.value)
