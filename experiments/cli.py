@@ -1,5 +1,5 @@
-"""The ``bposim`` command line: its arguments (run, sweep, budget, optimise, report, offers, check,
-erlang, convert, pooling) and the entry point; the commands themselves are in experiments/commands.py."""
+"""The ``bposim`` command line: its arguments (run, sweep, budget, optimise, pooling, report, offers,
+convert, calibrate, check, erlang) and the entry point; the commands themselves are in experiments/commands.py."""
 
 from __future__ import annotations
 
@@ -194,6 +194,28 @@ def _add_convert(sub: argparse._SubParsersAction[_Parser]) -> None:
                          help="keep hang-ups in the voice menu as abandoned after 0 s (not for calibrating patience)")
 
 
+def _add_calibrate(sub: argparse._SubParsersAction[_Parser]) -> None:
+    cal = sub.add_parser("calibrate", help="estimate a scenario from a call log (CSV): scenario.toml, estimates, figures",
+                         description="Estimate arrivals, handle time, patience, first-contact resolution and "
+                                     "redials from a tidy call log; write DIR/scenario.toml, DIR/estimates.csv "
+                                     "and figures (docs/calibrate.md).")
+    cal.add_argument("log", type=Path, help="tidy call log (CSV): arrival, outcome, wait_s, handle_s, ...")
+    cal.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the scenario, estimates, figures")
+    cal.add_argument("--interval-min", type=_positive_int, default=30, help="interval of the profile (default 30)")
+    cal.add_argument("--staffing", type=Path, metavar="STAFF.csv",
+                     help="agents per weekday and interval (columns weekday, interval_start_h, agents)")
+    cal.add_argument("--repeat-window-days", type=_number, default=7.0,
+                     help="a customer's call within this many days of an answered call's end is a repeat (default 7)")
+    cal.add_argument("--redial-window-h", type=_number, default=24.0,
+                     help="a customer's call within this many hours of an abandonment is a redial (default 24)")
+    cal.add_argument("--retrials", choices=("auto", "model", "demand"), default="auto",
+                     help="repeats and redials in the scenario as bposim's model, or in the demand profile; "
+                          "auto: model if agents are on all week (default)")
+    cal.add_argument("--profile", choices=("auto", "separable", "weekday"), default="auto",
+                     help="one profile × weekday factors, or each weekday its own profile; auto: separable "
+                          "unless the weekdays' shapes differ (default)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bposim", description="Call-center outsourcing simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,6 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     offers.add_argument("results", type=Path, help="results folder (from run or sweep --out)")
     offers.add_argument("offers", type=Path, help="offers file (TOML): [[offer]] tables of name, pool and contract")
     offers.add_argument("--out", type=Path, help="folder for offers.csv (default: the results folder)")
+    _add_calibrate(sub)
     check = sub.add_parser("check", help="validate a scenario file, or a call log, without running it")
     check.add_argument("scenario", type=Path, metavar="FILE",
                        help="a scenario (.toml) or a call log (.csv, .csv.gz, .parquet; docs/calibrate.md)")

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from experiments.errors import CallLogError, UsageError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from experiments.running.executors import Executor
     from models.settings import RunSettings
 
@@ -347,6 +349,60 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_staffing(path: Path) -> pd.DataFrame:
+    """A staffing CSV: ``weekday`` (0 = Monday), ``interval_start_h``, ``agents``."""
+    import pandas as pd
+
+    from experiments.errors import CallLogError
+
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise CallLogError(f"{path}: file not found") from None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CallLogError(f"{path}: {str(exc).splitlines()[0]}") from None
+    frame.attrs["method"] = f"as given ({path.name})"
+    return frame
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    import tomli_w
+
+    from experiments.calibrate.calibration import calibrate
+    from experiments.calibrate.handle import duration_curves
+    from experiments.calibrate.log import read_call_log
+    from experiments.calibrate.patience import survival_curves
+    from experiments.calibrate.scenario_writer import header
+    from experiments.report import calibration_plots as plots
+    from experiments.running.files import ensure_writable, write_bytes, write_csv
+
+    log = read_call_log(args.log)
+    staffing = _read_staffing(args.staffing) if args.staffing is not None else None
+    ensure_writable(args.out)
+    cal = calibrate(log, staffing, args.interval_min, name=f"calibrated from {args.log.name}",
+                    repeat_window_s=args.repeat_window_days * 86400.0, redial_window_s=args.redial_window_h * 3600.0,
+                    retrials=args.retrials, profile=args.profile)
+    text = header(args.log.name, cal.level) + tomli_w.dumps(cal.scenario)
+    write_bytes(text.encode("utf-8"), args.out / "scenario.toml")
+    write_csv(cal.estimates, args.out / "estimates.csv")
+    figures = {"arrival_profile": lambda ax: plots.plot_arrival_profile(cal.arrivals.rates, ax),
+               "daily_volumes": lambda ax: plots.plot_daily_volumes(cal.arrivals.daily, ax),
+               "staffing": lambda ax: plots.plot_staffing(cal.staffing, ax)}
+    for fit in cal.durations:
+        figures[f"{fit.name.removesuffix('_s')}_fit"] = partial(plots.plot_duration_fit, duration_curves(fit))
+    if cal.patience is not None:
+        patience = survival_curves(cal.patience)
+        figures["patience_survival"] = lambda ax: plots.plot_patience_survival(patience, ax)
+    for name, draw in figures.items():
+        write_bytes(plots.png(draw), args.out / f"{name}.png")
+    shown = cal.estimates[~cal.estimates["name"].str.startswith(("arrival_rate.", "profile_per_h.", "agents."))]
+    print(shown.to_string(index=False, columns=["name", "value", "low", "high", "unit"], float_format="{:.4g}".format))
+    print(f"wrote {args.out / 'scenario.toml'}, estimates.csv and {len(figures)} figures")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "pooling": cmd_pooling,
             "report": cmd_report, "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang,
-            "convert": cmd_convert}
+            "convert": cmd_convert, "calibrate": cmd_calibrate}
