@@ -5,6 +5,7 @@ A call type without ``client`` (or naming the scenario) is the scenario's own cl
 each BPO pool's ``contract``; one naming another client is billed under that pool's
 ``contracts.<client>``. Every call type of another client must reach BPO pools only, each with a
 contract for that client, and every such contract must have a call type of its client routed to it.
+A scenario with other clients' calls has no ``lines`` (they would be shared with those clients).
 """
 
 from __future__ import annotations
@@ -32,9 +33,24 @@ def read_contracts(t: Table | None, read: Callable[[Table], Contract]) -> tuple[
 
 def check_clients(scenario: Scenario) -> None:
     """Raise :class:`ScenarioError` (the first problem: file, field path, message) unless every
-    call type's client has a contract at each BPO pool it reaches and every contract a call type."""
+    call type's client has a contract at each BPO pool it reaches and every contract a call type,
+    and a scenario with other clients' calls leaves ``lines`` out."""
+    _check_lines(scenario)
     _check_call_types(scenario)
     _check_contracts(scenario)
+
+
+def _check_lines(scenario: Scenario) -> None:
+    """No ``lines`` with another client's calls: the limit counts every call in the system, so our
+    blocked calls would depend on the other clients' traffic (not ours to limit, nor to pay for)."""
+    if scenario.lines is None:
+        return
+    for j, ct in enumerate(scenario.demand):
+        if ct.client:
+            raise ScenarioError(scenario.source, "lines", f"cannot limit the lines of a scenario with another "
+                                f"client's calls (demand[{j}].client = {ct.client!r}): the limit would count "
+                                "their calls with ours, so our blocked calls would depend on their traffic; "
+                                "leave lines out")
 
 
 def _check_call_types(scenario: Scenario) -> None:

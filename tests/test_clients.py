@@ -271,6 +271,11 @@ BAD = {
     "other_client_at_inhouse": (
         ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 0.75, desk = 0.25 }\n", ),
         "demand[1].client: 'globex' is another client; its calls may reach bpo pools only"),
+    # the scenario-wide lines would count globex's calls with ours: our blocked calls would
+    # depend on its traffic
+    "lines_with_another_client": (
+        ('name = "us"\n', 'name = "us"\nlines = 30\n'),
+        "lines: cannot limit the lines of a scenario with another client's calls (demand[1].client = 'globex')"),
     "vendor_burden_without_wage": (
         ("vendor_wage_per_h = 6.5\n", ""),
         "pools[0].vendor_burden: needs vendor_wage_per_h"),
