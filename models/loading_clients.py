@@ -64,7 +64,7 @@ def _check_call_types(scenario: Scenario) -> None:
             listed = ", ".join(repr(k) for k in known) or "none"
             raise ScenarioError(scenario.source, where, f"unknown client {ct.client!r}{suggest(ct.client, known)}; "
                                 f"clients with a contract at a bpo pool (pools[].contracts): {listed}")
-        for name in ct.pools:
+        for name in ct.reaches:
             pool = scenario.pool(name)
             if pool.kind != "bpo":
                 raise ScenarioError(scenario.source, where, f"{ct.client!r} is another client; its calls may "
@@ -87,6 +87,6 @@ def _check_contracts(scenario: Scenario) -> None:
             if not any(ct.client == client for ct in scenario.demand):
                 raise ScenarioError(scenario.source, where, f"no call type has client = {client!r}; give its "
                                     "calls a [[demand]] table with client, or drop this contract")
-            if not any(ct.client == client and pool.name in ct.pools for ct in scenario.demand):
+            if not any(ct.client == client and pool.name in ct.reaches for ct in scenario.demand):
                 raise ScenarioError(scenario.source, where, f"no call type of client {client!r} is routed to "
-                                    f"pool {pool.name!r} (route or split)")
+                                    f"pool {pool.name!r} (route, or split with a fraction > 0)")

@@ -308,3 +308,52 @@ def test_the_report_shows_the_vendors_view(tmp_path):
     page = write_report(result(), tmp_path).read_text(encoding="utf-8")
     section = page[page.index('id="vendor"'):page.index('id="scenarios"')]
     assert "The vendor&#39;s view" in section and "globex" in section and "margin" in section
+
+
+# --------------------------------------------------------------------------- a split of 0 reaches nothing
+
+
+def _with(tmp_path, *edits: tuple[str, str]) -> Path:
+    text = TOML.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_pool_split_0_is_not_reached(tmp_path):
+    # globex splits 0 to the in-house desk, which it may not reach, and 0 to fte, where it has no
+    # contract: neither pool is reached, so the scenario loads and no globex call goes there
+    desk = "\n[[pools]]\nname = \"desk\"\nkind = \"inhouse\"\nagents = 2\nwage_per_h = 20\n"
+    path = _with(tmp_path, ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 1.0, fte = 0, desk = 0 }"),
+                 ("contracts.globex = { per_hour = 12.5, min_monthly = 14000 }\n", desk))
+    scn = load_scenario(path)
+    assert scn.demand[1].reaches == ("shared",)
+    res = run(scn, replace(SETTINGS, days=3), executor=SerialExecutor(), progress=False)
+    theirs = res.calls[res.calls["call_type"] == "orders"]
+    assert len(theirs) > 0 and set(theirs["last_pool"]) == {"shared"}
+
+
+def test_a_contract_whose_client_is_split_0_to_the_pool_is_refused(tmp_path, capsys):
+    from experiments.cli import main
+
+    path = _with(tmp_path, ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 1.0, fte = 0.0 }"))
+    assert main(["check", str(path)]) == 2
+    assert "pools[1].contracts.globex: no call type of client 'globex' is routed to pool 'fte'" in capsys.readouterr().err
+
+
+def test_a_pool_split_0_is_never_drawn_even_when_the_fractions_fall_short_of_1(tmp_path):
+    # the loader accepts fractions summing to 1 within 1e-9; a draw past their sum went to the last
+    # pool of the split, even one split 0
+    from sim.routing import build_routing
+
+    path = _with(tmp_path, ("split = { shared = 0.7, fte = 0.3 }", "split = { shared = 0.4999999995, fte = 0.5, "
+                            "desk = 0 }"))
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "\n[[pools]]\nname = \"desk\"\nkind = \"inhouse\"\nagents = 2\nwage_per_h = 20\n",
+                    encoding="utf-8")
+    scn = load_scenario(path)
+    routing = build_routing(scn)[0]
+    assert [scn.pools[routing.stages(0, u)[0]].name for u in (0.2, 0.7, 0.9999999999)] == ["shared", "fte", "fte"]
