@@ -2,8 +2,9 @@
 types' ``client`` to the contracts of the pools they reach.
 
 A call type without ``client`` (or naming the scenario) is the scenario's own client's, billed under
-each BPO pool's ``contract``; one naming another client is billed under that pool's
-``contracts.<client>``. Every call type of another client must reach BPO pools only, each with a
+each BPO pool's ``contract`` (which a pool serving other clients only leaves out); one naming another
+client is billed under that pool's ``contracts.<client>``. The scenario's own call types reach no BPO
+pool without ``contract``. Every call type of another client must reach BPO pools only, each with a
 contract for that client, and every such contract must have a call type of its client routed to it.
 A scenario with other clients' calls has no ``lines`` (they would be shared with those clients).
 """
@@ -58,6 +59,7 @@ def _check_call_types(scenario: Scenario) -> None:
     known = tuple(dict.fromkeys(name for pool in scenario.pools for name, _ in pool.contracts))
     for j, ct in enumerate(scenario.demand):
         if not ct.client:
+            _check_own_call_type(scenario, j)
             continue
         where = f"demand[{j}].client"
         if ct.client not in known:
@@ -73,6 +75,27 @@ def _check_call_types(scenario: Scenario) -> None:
                 raise ScenarioError(scenario.source, where, f"{ct.client!r} has no contract at pool {name!r}, "
                                     f"which this call type reaches; give pools[{scenario.pool_index(name)}]"
                                     f".contracts.{ct.client}")
+
+
+def check_own_contracts(scenario: Scenario) -> None:
+    """Raise :class:`ScenarioError` if a call type of the scenario's own client reaches a bpo pool
+    without ``contract`` (e.g. after repricing it away)."""
+    for j, ct in enumerate(scenario.demand):
+        if not ct.client:
+            _check_own_call_type(scenario, j)
+
+
+def _check_own_call_type(scenario: Scenario, j: int) -> None:
+    """The scenario's own call type ``j`` reaches no bpo pool without ``contract`` (one serving
+    other clients only: it would answer our calls and bill nobody)."""
+    ct = scenario.demand[j]
+    for name in ct.reaches:
+        pool = scenario.pool(name)
+        if pool.kind == "bpo" and pool.contract is None:
+            i = scenario.pool_index(name)
+            raise ScenarioError(scenario.source, f"pools[{i}].contract", f"is required: call type {ct.name!r} "
+                                f"(demand[{j}], the scenario's own client's) reaches this pool, which bills the "
+                                "scenario's own client under contract")
 
 
 def _check_contracts(scenario: Scenario) -> None:

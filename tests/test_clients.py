@@ -357,3 +357,107 @@ def test_a_pool_split_0_is_never_drawn_even_when_the_fractions_fall_short_of_1(t
     scn = load_scenario(path)
     routing = build_routing(scn)[0]
     assert [scn.pools[routing.stages(0, u)[0]].name for u in (0.2, 0.7, 0.9999999999)] == ["shared", "fte", "fte"]
+
+
+# --------------------------------------------------------------------------- a pool serving other clients only
+
+#: our support calls all go to the shared pool; fte serves globex only and has no contract of ours
+OTHERS_ONLY = (("split = { shared = 0.7, fte = 0.3 }", 'route = ["shared"]'),
+               ("contract = { per_hour = 14.0 }\n", ""))
+
+
+@functools.cache
+def others_only_result(tmp_path_factory_dir: str):
+    path = _with(Path(tmp_path_factory_dir), *OTHERS_ONLY)
+    return run(load_scenario(path), replace(SETTINGS, days=8), executor=SerialExecutor(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def others_only(tmp_path_factory):
+    return others_only_result(str(tmp_path_factory.mktemp("others_only")))
+
+
+def test_a_pool_serving_other_clients_only_leaves_our_contract_out(others_only):
+    # before: "pools[1].contract: is required", and with a contract of ours fte billed us its
+    # monthly fee, minimum and an equal share of the paid hours in a month it handled nothing of ours
+    res = others_only
+    scn = res.points[0].scenario
+    assert scn.pool("fte").contract is None and scn.pool("fte").clients == ("globex",)
+    assert scn.pool("shared").clients == ("", "globex")
+    assert set(zip(res.invoices["pool"], res.invoices["client"], strict=True)) == {
+        ("shared", "us"), ("shared", "globex"), ("fte", "globex")}
+    # globex pays all of fte's paid hours
+    fte = res.usage[res.usage["pool"] == "fte"].groupby(["rep", "month"])["paid_h"].sum()
+    hours = res.intervals[res.intervals["pool"] == "fte"].assign(month=0).groupby(["rep", "month"])["scheduled_n"].sum()
+    assert np.allclose(fte.to_numpy(), hours.to_numpy(), rtol=1e-12)
+    pool_runs = res.pool_runs.set_index(["pool", "rep"])
+    assert (pool_runs.loc["fte", "vendor_cost"] == 0).all() and (pool_runs.loc["fte", "total_cost"] == 0).all()
+    ours = res.invoices[res.invoices["client"] == "us"].groupby("rep")["invoice_cost"].sum()
+    assert np.allclose(res.runs.set_index("rep")["vendor_cost"], ours, rtol=1e-12)
+    vendor = res.vendor.set_index(["pool", "rep"])
+    assert (vendor.loc["fte", "clients_n"] == 1).all() and (vendor.loc["fte", "own_client_cost"] == 0).all()
+    assert (vendor.loc["fte", "revenue_cost"] > 0).all()
+    assert set(res.clients.loc[res.clients["pool"] == "fte", "client"]) == {"globex"}
+
+
+def test_a_pool_serving_other_clients_only_in_the_report_offers_and_round_trip(others_only, tmp_path):
+    from experiments.report.page import write_report
+    from models.contracts import Contract
+    from models.offers import Offer
+
+    res = others_only
+    scn = res.points[0].scenario
+    assert scenario_from_dict(scenario_to_dict(scn), source=scn.source) == scn
+    page = write_report(res, tmp_path).read_text(encoding="utf-8")
+    assert "no contract with us; the vendor&#39;s other clients: globex" in page
+    offers = res.offers([Offer("cheap", "shared", Contract(per_minute=0.3)),
+                         Offer("ours", "fte", Contract(per_hour=10.0))])
+    ours = offers[(offers["pool"] == "fte")].set_index("offer")
+    # as simulated we pay nothing at fte; an offer of a contract with us there bills our calls
+    # there (none) and our share of its paid hours (by handled time: none)
+    assert list(ours["invoice_monthly_mean"]) == [0.0, 0.0] and ours.loc["as simulated", "contract"] == ""
+    assert offers.set_index("offer").loc["cheap", "invoice_monthly_mean"] > 0
+    with pytest.raises(ValueError, match=r"pools\[0\]\.contract: is required: call type 'support'"):
+        res.reprice(shared={"contract": None})
+
+
+def test_a_pool_serving_other_clients_only_in_the_budget(tmp_path):
+    from experiments.budget.month import budget_month
+    from experiments.budget.plan import month_plans
+    from models.budget import BudgetCalendar
+
+    scn = load_scenario(_with(tmp_path, *OTHERS_ONLY))
+    plan = month_plans(BudgetCalendar(1, (1.0,) * 12, 0.0, 0.0), 1, 1, 3, "7")[0]
+    rows = budget_month(scn, plan, seed=3).set_index("pool")
+    assert rows.loc["fte", "invoice_cost"] == 0 and rows.loc["shared", "invoice_cost"] > 0
+
+
+OTHERS_ONLY_BAD = {
+    "our_calls_reach_it": (
+        (("contract = { per_hour = 14.0 }\n", ""),),
+        "pools[1].contract: is required: call type 'support' (demand[0], the scenario's own client's) reaches "
+        "this pool"),
+    "no_contract_at_all": (
+        (*OTHERS_ONLY, ("contracts.globex = { per_hour = 12.5, min_monthly = 14000 }\n", "")),
+        "pools[1].contract: is required: a bpo pool bills the scenario's own client under contract"),
+    "overhead_on_it": (
+        (*OTHERS_ONLY, ("agents = 4\n", "agents = 4\noverhead_per_month = 100\n")),
+        "pools[1].overhead_per_month: must be 0 on a bpo pool without contract"),
+    "transition_on_it": (
+        (*OTHERS_ONLY, ("agents = 4\n", "agents = 4\ntransition_cost = 100\n")),
+        "pools[1].transition_cost: must be 0 on a bpo pool without contract"),
+    "vendor_staffed": (
+        (*OTHERS_ONLY, ("agents = 4\n", 'staffing = "vendor"\nwage_per_h = 5\n')),
+        "pools[1].contract: is required on a vendor-staffed pool"),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHERS_ONLY_BAD))
+def test_bad_pool_without_our_contract_is_one_line_and_exit_2(tmp_path, capsys, name):
+    from experiments.cli import main
+
+    edits, message = OTHERS_ONLY_BAD[name]
+    path = _with(tmp_path, *edits)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and message in err and "unknown key" not in err, err

@@ -61,7 +61,7 @@ def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.
         if pool.contract is not None:
             row["escalation_factor"] = escalation_factor(pool.contract, plan.month)
             row |= invoices.loc[pool.name, list(INVOICE_LINES)].to_dict()
-        else:  # in-house: wages are not escalated, and there is no invoice
+        else:  # in-house (wages are not escalated), or serving other clients only: no invoice of ours
             row["escalation_factor"] = 1.0
             row |= {name: math.nan if name in NOT_MONEY else 0.0 for name in INVOICE_LINES}
         row["overhead_cost"] = overhead_cost(pool, plan.month)

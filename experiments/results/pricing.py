@@ -32,6 +32,7 @@ from experiments.results.vendor import revenue, vendor_rates, vendor_table
 from models.billing import billing_months
 from models.contracts import Contract
 from models.invoicing import invoice, minutes_of
+from models.loading_clients import check_own_contracts
 from models.metrics import COUNT_COLUMNS, add_rates
 from models.pools import Pool
 from models.quality import QualityCosts
@@ -146,12 +147,15 @@ def add_vendor_labour(costs: pd.DataFrame, scenario: Scenario, revenue: pd.DataF
 
 
 def reprice_pools(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:
-    """A copy of ``scenario`` whose pools get new field values: ``offshore={"contract": c}``."""
+    """A copy of ``scenario`` whose pools get new field values: ``offshore={"contract": c}``
+    (ScenarioError, a ValueError, if our calls would reach a BPO pool left without ``contract``)."""
     pools = tuple(replace(p, **changes.get(p.name, {})) for p in scenario.pools)
     unknown = set(changes) - {p.name for p in scenario.pools}
     if unknown:
         raise KeyError(f"no pool named {', '.join(sorted(unknown))}")
-    return replace(scenario, pools=pools)
+    repriced = replace(scenario, pools=pools)
+    check_own_contracts(repriced)
+    return repriced
 
 
 def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, contacts: pd.DataFrame, scenario: Scenario,
