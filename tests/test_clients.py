@@ -461,3 +461,44 @@ def test_bad_pool_without_our_contract_is_one_line_and_exit_2(tmp_path, capsys, 
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and message in err and "unknown key" not in err, err
+
+
+# --------------------------------------------------------------------------- pool_runs and runs are ours
+
+
+def test_pool_runs_and_runs_count_our_calls_only():
+    # every column of pool_runs and runs is the scenario's own client's: counts and rates from the
+    # calls of our call types (by the pool they were last offered to, as the intervals table counts),
+    # money ours; staffed and busy time (so occupancy) stay the pool's
+    res = result()
+    scn = res.points[0].scenario
+    calls = res.calls[res.calls["call_type"] == "support"]
+    outcome, wait = calls["outcome"].astype(str), calls["wait_s"]
+    hand = calls.assign(
+        pool=calls["last_pool"].astype(str), offered_n=1, answered_n=outcome == "answered",
+        answered_in_sl_n=(outcome == "answered") & (wait <= scn.service_level_s),
+        abandoned_n=outcome == "abandoned", blocked_n=outcome == "blocked", unfinished_n=outcome == "unfinished",
+        queued_n=(outcome != "blocked") & ~((outcome == "answered") & (wait == 0)),
+        wait_answered_s=wait.where(outcome == "answered", 0.0))
+    counts = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "blocked_n", "unfinished_n", "queued_n",
+              "wait_answered_s"]
+    hand = hand.groupby(["rep", "pool"])[counts].sum()
+    pool_runs = res.pool_runs.assign(pool=res.pool_runs["pool"].astype(str)).set_index(["rep", "pool"])
+    busy = res.intervals.assign(pool=res.intervals["pool"].astype(str)).groupby(["rep", "pool"])[
+        ["busy_s", "staffed_s"]].sum()
+    for key, row in pool_runs.iterrows():
+        mine = hand.loc[key]
+        assert [row[c] for c in counts] == [close(mine[c]) for c in counts], key
+        assert row["sl_frac"] == close(mine["answered_in_sl_n"] / mine["offered_n"])
+        assert row["asa_s"] == close(mine["wait_answered_s"] / mine["answered_n"])
+        assert row["abandon_frac"] == close(mine["abandoned_n"] / mine["offered_n"])
+        assert row["p_wait_frac"] == close(mine["queued_n"] / mine["offered_n"])
+        assert row["cost_per_call"] == close(row["total_cost"] / mine["answered_n"])
+        assert row["occupancy_frac"] == close(busy.loc[key, "busy_s"] / busy.loc[key, "staffed_s"])
+    runs = res.runs.set_index("rep")
+    ours = hand.groupby("rep").sum()
+    for rep, row in runs.iterrows():
+        assert [row[c] for c in counts] == [close(ours.loc[rep, c]) for c in counts]
+        assert row["cost_per_call"] == close(row["total_cost"] / ours.loc[rep, "answered_n"])
+    # globex's calls are there to be left out: the intervals (every client's calls) count more
+    assert (res.intervals.groupby("rep")["offered_n"].sum() > runs["offered_n"]).all()
