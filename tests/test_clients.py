@@ -502,3 +502,25 @@ def test_pool_runs_and_runs_count_our_calls_only():
         assert row["cost_per_call"] == close(row["total_cost"] / ours.loc[rep, "answered_n"])
     # globex's calls are there to be left out: the intervals (every client's calls) count more
     assert (res.intervals.groupby("rep")["offered_n"].sum() > runs["offered_n"]).all()
+
+
+def test_the_budget_scales_and_counts_our_calls_only():
+    # the calendar is ours: only our call types' rates follow the month's volume; and the month's
+    # counts are our calls', as pool_runs counts them (globex's calls are not in our budget)
+    from experiments.budget.month import budget_month
+    from experiments.budget.plan import month_plans, planned_scenario, sample_settings
+    from models.budget import BudgetCalendar
+    from sim.replication import simulate
+
+    scn = load_scenario(TOML)
+    plan = replace(month_plans(BudgetCalendar(), 1, 1, 3, "7")[0], forecast_factor=1.0, forecast_error=1.2)
+    month = planned_scenario(scn, plan)
+    assert month.demand[0].rates_per_h == tuple(r * 1.2 for r in scn.demand[0].rates_per_h)
+    assert month.demand[1] == scn.demand[1]
+    rows = budget_month(scn, plan, seed=3).set_index("pool")
+    sampled = simulate(month, sample_settings(plan, 3), plan.sim_rep)
+    ours = sampled.contacts[sampled.contacts["call_type"] == "support"].groupby("pool")[
+        ["offered_n", "answered_n", "lost_n", "wait_s"]].sum()
+    for pool in ("shared", "fte"):
+        for name in ("offered_n", "answered_n", "lost_n", "wait_s"):
+            assert rows.at[pool, name] == close(ours.at[pool, name] * plan.scale), (pool, name)
