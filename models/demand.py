@@ -105,6 +105,12 @@ class CallType:
         """Every pool this call type may reach."""
         return self.route if self.route else tuple(name for name, _ in self.split)
 
+    @property
+    def reaches(self) -> tuple[str, ...]:
+        """Every pool a call of this type can reach: its route, or its split's pools with a
+        fraction > 0 (a pool split 0 is never drawn)."""
+        return self.route if self.route else tuple(name for name, frac in self.split if frac > 0)
+
     def mean_rate_per_h(self) -> float:
         """Average arrival rate over a week, calls per hour (daily noise has mean 1)."""
         return float(np.mean(self.rates_per_h) * np.mean(self.weekday_factors))

@@ -133,8 +133,9 @@ def _pool(pool: Pool) -> dict[str, Any]:
     elif pool.wage_per_h > 0:  # a client-staffed bpo pool's vendor wage (the vendor table's labour)
         table["vendor_wage_per_h"] = pool.wage_per_h
         table["vendor_burden"] = pool.burden
-    if pool.kind == "bpo" and pool.contract is not None:
-        table["contract"] = contract_to_dict(pool.contract)
+    if pool.kind == "bpo":
+        if pool.contract is not None:  # none on a pool serving other clients only
+            table["contract"] = contract_to_dict(pool.contract)
         if pool.contracts:
             table["contracts"] = {client: contract_to_dict(c) for client, c in pool.contracts}
         table["transition_cost"] = pool.transition_cost

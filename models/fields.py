@@ -66,10 +66,10 @@ class Table:
         if key in self.data:
             return self.data[key]
         if default is _MISSING:
-            raise self.error(key, "is required" + self._typo_hint(key))
+            raise self.error(key, "is required" + self.typo_hint(key))
         return default
 
-    def _typo_hint(self, key: str) -> str:
+    def typo_hint(self, key: str) -> str:
         """' (found unknown key 'mean'; did you mean 'mean_s'?)' when a present key looks like ``key``."""
         match = difflib.get_close_matches(key, [k for k in self.data if k not in self._taken], n=1, cutoff=0.6)
         return f" (found unknown key {match[0]!r}; did you mean {key!r}?)" if match else ""

@@ -159,11 +159,13 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
                 raise t.error(key, f"an in-house pool is not priced by {key}: it is paid wage_per_h x burden per "
                                    "paid hour (a bpo pool's contract table has the pricing keys)")
     else:
-        contract = _read_contract(t.take_table("contract"))
+        contract = _read_own_contract(t)
         contracts = read_contracts(t.take_table("contracts", None), _read_contract)
         money = {"contract": contract, "contracts": contracts} | _read_staffing(t, contract)
         money |= {"transition_cost": t.take_float("transition_cost", 0.0, low=0, high=MAX_MONEY),
                   "amortise_months": t.take_float("amortise_months", 12.0, low=0, low_open=True, high=600)}
+        if contract is None and money["transition_cost"] > 0:
+            raise t.error("transition_cost", _NOT_OURS)
     if kind == "inhouse":
         if t.take_str("staffing", "client", choices=STAFFINGS) != "client":
             raise t.error("staffing", "only a bpo pool may be staffed by the vendor; an in-house pool's agents "
@@ -172,6 +174,8 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
             if t.has(key):
                 raise t.error(key, "only bpo pools have a transition cost; an in-house pool has overhead_per_month")
     money["overhead_per_month"] = t.take_float("overhead_per_month", 0.0, low=0, high=MAX_MONEY)
+    if kind == "bpo" and money["contract"] is None and money["overhead_per_month"] > 0:
+        raise t.error("overhead_per_month", _NOT_OURS)
     interval_min = 1440 // n_intervals
     shifts, plan = read_shift_keys(t, kind, interval_min, MAX_AGENTS)
     pool = Pool(
@@ -189,7 +193,22 @@ def _read_pool(t: Table, n_intervals: int, seen: set[str]) -> Pool:
     return pool
 
 
-def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
+#: why a bpo pool without ``contract`` may not cost the scenario's own client anything
+_NOT_OURS = ("must be 0 on a bpo pool without contract: it serves other clients only (contracts) and costs "
+             "the scenario's own client nothing")
+
+
+def _read_own_contract(t: Table) -> Contract | None:
+    """A bpo pool's ``contract`` (the scenario's own client's): required unless the pool has
+    ``contracts`` with other clients, and then only if the scenario's own calls reach it
+    (models/loading_clients.py checks that)."""
+    if t.has("contract") or t.has("contracts"):
+        return _read_contract(t.take_table("contract")) if t.has("contract") else None
+    raise t.error("contract", "is required: a bpo pool bills the scenario's own client under contract (and other "
+                              "clients under contracts.<client>)" + t.typo_hint("contract"))
+
+
+def _read_staffing(t: Table, contract: Contract | None) -> dict[str, Any]:
     """A bpo pool's ``staffing`` and, when the vendor staffs it, the vendor's own wage (its agents
     are left empty: the vendor plans them at run time, experiments/optimise/vendor.py)."""
     staffing = t.take_str("staffing", "client", choices=STAFFINGS)
@@ -205,6 +224,9 @@ def _read_staffing(t: Table, contract: Contract) -> dict[str, Any]:
     if t.has("agents"):
         raise t.error("agents", "a vendor-staffed pool's agents are set by the vendor (per interval, to meet its "
                                 "contract's SLA); leave agents out, or use staffing = \"client\"")
+    if contract is None:
+        raise t.error("contract", "is required on a vendor-staffed pool: the vendor staffs it to the SLA of the "
+                                  "scenario's own client's contract")
     if not any(staffable(term.metric, term.target) for term in contract.terms):
         raise t.error("staffing", "a vendor-staffed pool needs an SLA term on sl_frac, asa_s or abandon_frac in "
                                   "its contract that some staffing could miss (the vendor staffs to meet it; "

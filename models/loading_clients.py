@@ -2,9 +2,11 @@
 types' ``client`` to the contracts of the pools they reach.
 
 A call type without ``client`` (or naming the scenario) is the scenario's own client's, billed under
-each BPO pool's ``contract``; one naming another client is billed under that pool's
-``contracts.<client>``. Every call type of another client must reach BPO pools only, each with a
+each BPO pool's ``contract`` (which a pool serving other clients only leaves out); one naming another
+client is billed under that pool's ``contracts.<client>``. The scenario's own call types reach no BPO
+pool without ``contract``. Every call type of another client must reach BPO pools only, each with a
 contract for that client, and every such contract must have a call type of its client routed to it.
+A scenario with other clients' calls has no ``lines`` (they would be shared with those clients).
 """
 
 from __future__ import annotations
@@ -32,9 +34,24 @@ def read_contracts(t: Table | None, read: Callable[[Table], Contract]) -> tuple[
 
 def check_clients(scenario: Scenario) -> None:
     """Raise :class:`ScenarioError` (the first problem: file, field path, message) unless every
-    call type's client has a contract at each BPO pool it reaches and every contract a call type."""
+    call type's client has a contract at each BPO pool it reaches and every contract a call type,
+    and a scenario with other clients' calls leaves ``lines`` out."""
+    _check_lines(scenario)
     _check_call_types(scenario)
     _check_contracts(scenario)
+
+
+def _check_lines(scenario: Scenario) -> None:
+    """No ``lines`` with another client's calls: the limit counts every call in the system, so our
+    blocked calls would depend on the other clients' traffic (not ours to limit, nor to pay for)."""
+    if scenario.lines is None:
+        return
+    for j, ct in enumerate(scenario.demand):
+        if ct.client:
+            raise ScenarioError(scenario.source, "lines", f"cannot limit the lines of a scenario with another "
+                                f"client's calls (demand[{j}].client = {ct.client!r}): the limit would count "
+                                "their calls with ours, so our blocked calls would depend on their traffic; "
+                                "leave lines out")
 
 
 def _check_call_types(scenario: Scenario) -> None:
@@ -42,13 +59,14 @@ def _check_call_types(scenario: Scenario) -> None:
     known = tuple(dict.fromkeys(name for pool in scenario.pools for name, _ in pool.contracts))
     for j, ct in enumerate(scenario.demand):
         if not ct.client:
+            _check_own_call_type(scenario, j)
             continue
         where = f"demand[{j}].client"
         if ct.client not in known:
             listed = ", ".join(repr(k) for k in known) or "none"
             raise ScenarioError(scenario.source, where, f"unknown client {ct.client!r}{suggest(ct.client, known)}; "
                                 f"clients with a contract at a bpo pool (pools[].contracts): {listed}")
-        for name in ct.pools:
+        for name in ct.reaches:
             pool = scenario.pool(name)
             if pool.kind != "bpo":
                 raise ScenarioError(scenario.source, where, f"{ct.client!r} is another client; its calls may "
@@ -57,6 +75,27 @@ def _check_call_types(scenario: Scenario) -> None:
                 raise ScenarioError(scenario.source, where, f"{ct.client!r} has no contract at pool {name!r}, "
                                     f"which this call type reaches; give pools[{scenario.pool_index(name)}]"
                                     f".contracts.{ct.client}")
+
+
+def check_own_contracts(scenario: Scenario) -> None:
+    """Raise :class:`ScenarioError` if a call type of the scenario's own client reaches a bpo pool
+    without ``contract`` (e.g. after repricing it away)."""
+    for j, ct in enumerate(scenario.demand):
+        if not ct.client:
+            _check_own_call_type(scenario, j)
+
+
+def _check_own_call_type(scenario: Scenario, j: int) -> None:
+    """The scenario's own call type ``j`` reaches no bpo pool without ``contract`` (one serving
+    other clients only: it would answer our calls and bill nobody)."""
+    ct = scenario.demand[j]
+    for name in ct.reaches:
+        pool = scenario.pool(name)
+        if pool.kind == "bpo" and pool.contract is None:
+            i = scenario.pool_index(name)
+            raise ScenarioError(scenario.source, f"pools[{i}].contract", f"is required: call type {ct.name!r} "
+                                f"(demand[{j}], the scenario's own client's) reaches this pool, which bills the "
+                                "scenario's own client under contract")
 
 
 def _check_contracts(scenario: Scenario) -> None:
@@ -71,6 +110,6 @@ def _check_contracts(scenario: Scenario) -> None:
             if not any(ct.client == client for ct in scenario.demand):
                 raise ScenarioError(scenario.source, where, f"no call type has client = {client!r}; give its "
                                     "calls a [[demand]] table with client, or drop this contract")
-            if not any(ct.client == client and pool.name in ct.pools for ct in scenario.demand):
+            if not any(ct.client == client and pool.name in ct.reaches for ct in scenario.demand):
                 raise ScenarioError(scenario.source, where, f"no call type of client {client!r} is routed to "
-                                    f"pool {pool.name!r} (route or split)")
+                                    f"pool {pool.name!r} (route, or split with a fraction > 0)")

@@ -36,7 +36,8 @@ class Pool:
             not billed to the client) on a BPO pool, required when the vendor staffs it, optional
             otherwise; 0 when not known (the vendor's labour is then NaN).
         burden: fully loaded multiplier of the wage (benefits, facilities, overhead).
-        contract: the BPO contract with the scenario's own client (``None`` for in-house pools).
+        contract: the BPO contract with the scenario's own client (``None`` for in-house pools, and
+            for a BPO pool that serves other clients only: it bills the scenario's own client nothing).
         contracts: the BPO pool's contracts with other clients, (client, contract) pairs in file
             order; empty when the pool serves the scenario's own client only.
         overhead_per_month: fixed cost of running the pool per 30-day month (currency/month):
@@ -80,8 +81,10 @@ class Pool:
 
     @property
     def clients(self) -> tuple[str, ...]:
-        """The clients this BPO pool bills, the scenario's own (``""``) first; empty in-house."""
-        return ("", *(name for name, _ in self.contracts)) if self.contract is not None else ()
+        """The clients this BPO pool bills: the scenario's own (``""``) first when it has ``contract``,
+        then the others of ``contracts``; empty in-house."""
+        others = tuple(name for name, _ in self.contracts)
+        return ("", *others) if self.contract is not None else others
 
     @property
     def planned(self) -> bool:

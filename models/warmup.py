@@ -42,7 +42,7 @@ def delay_quantile_s(dist: Distribution, q: float = LEVEL) -> float:
 
 def warmup_need(scenario: Scenario) -> WarmupNeed | None:
     """The longest warm-up the scenario's repeats and redials need, or None if it has neither."""
-    reached = {p for ct in scenario.demand for p in ct.pools}
+    reached = {p for ct in scenario.demand for p in ct.reaches}  # a pool split 0 is not reached
     needs = [WarmupNeed(delay_quantile_s(p.repeat_after) / 3600, f"repeat calls of pool {p.name}")
              for p in scenario.pools if p.resolution_frac < 1 and p.name in reached]
     needs += [WarmupNeed(delay_quantile_s(ct.redial.after) / 3600, f"redials of call type {ct.name}")

@@ -6,8 +6,10 @@ after which the caller did not try again); redial attempts (attempt 2, 3, ...); 
 first attempt of a contact caused by an unresolved one); seconds waited by every attempt;
 contacts resolved (answered, and resolved by the answering pool); and, for each call type's (so each
 client's) service as its callers see it, attempts answered within the scenario's
-``service_level_s`` of arrival, attempts abandoned and the seconds the answered ones waited. No money
-here: results/quality.py prices these counts.
+``service_level_s`` of arrival, attempts abandoned and the seconds the answered ones waited; attempts
+blocked, unfinished and queued (as the intervals table counts them, sim/recorder.py: with these, the
+intervals' counts of one client's call types, which pool_runs and runs hold at a pool serving several
+clients). No money here: results/quality.py prices these counts.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from models.scenario import Scenario
-from sim.outcomes import ABANDONED, ANSWERED, BLOCKED
+from sim.outcomes import ABANDONED, ANSWERED, BLOCKED, UNFINISHED
 
 #: counted per (pool, call type), in this order
 COUNTS = ("offered_n", "answered_n", "lost_n", "redial_n", "repeat_n", "wait_s", "resolved_n",
-          "answered_in_sl_n", "abandoned_n", "wait_answered_s")
+          "answered_in_sl_n", "abandoned_n", "wait_answered_s", "blocked_n", "unfinished_n", "queued_n")
 
 
 def resolved(arrays: dict[str, np.ndarray], resolution: np.ndarray) -> np.ndarray:
@@ -47,7 +49,8 @@ def contact_counts(arrays: dict[str, np.ndarray], scenario: Scenario, warmup_s: 
               ((outcome == ABANDONED) | (outcome == BLOCKED)) & ~redialed,
               attempt > 1, a["is_repeat"].astype(bool) & (attempt == 1), a["wait_s"], resolved(a, resolution),
               (outcome == ANSWERED) & (a["wait_s"] <= scenario.service_level_s), outcome == ABANDONED,
-              np.where(outcome == ANSWERED, a["wait_s"], 0.0))
+              np.where(outcome == ANSWERED, a["wait_s"], 0.0), outcome == BLOCKED, outcome == UNFINISHED,
+              (outcome != BLOCKED) & (a["start_s"] != a["arrival_s"]))
     for k, weights in enumerate(values):
         out[:, :, k] = np.bincount(cell, weights=np.asarray(weights, dtype=float),
                                    minlength=n_pools * n_types).reshape(n_pools, n_types)

@@ -51,9 +51,10 @@ def build_routing(scenario: Scenario) -> tuple[CallTypeRouting, ...]:
 
 
 def _call_type_routing(scenario: Scenario, ct: CallType) -> CallTypeRouting:
-    if ct.split:
-        pools = tuple(scenario.pool_index(name) for name, _ in ct.split)
-        cum = tuple(np.cumsum([frac for _, frac in ct.split]).tolist())
+    if ct.split:  # pools split 0 left out: never drawn, not even past a sum of fractions short of 1
+        split = [(name, frac) for name, frac in ct.split if frac > 0]
+        pools = tuple(scenario.pool_index(name) for name, _ in split)
+        cum = tuple(np.cumsum([frac for _, frac in split]).tolist())
         return CallTypeRouting(0.0, (), pools, cum)
     route = tuple(scenario.pool_index(name) for name in ct.route)
     n = scenario.intervals_per_day

@@ -271,6 +271,11 @@ BAD = {
     "other_client_at_inhouse": (
         ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 0.75, desk = 0.25 }\n", ),
         "demand[1].client: 'globex' is another client; its calls may reach bpo pools only"),
+    # the scenario-wide lines would count globex's calls with ours: our blocked calls would
+    # depend on its traffic
+    "lines_with_another_client": (
+        ('name = "us"\n', 'name = "us"\nlines = 30\n'),
+        "lines: cannot limit the lines of a scenario with another client's calls (demand[1].client = 'globex')"),
     "vendor_burden_without_wage": (
         ("vendor_wage_per_h = 6.5\n", ""),
         "pools[0].vendor_burden: needs vendor_wage_per_h"),
@@ -303,3 +308,219 @@ def test_the_report_shows_the_vendors_view(tmp_path):
     page = write_report(result(), tmp_path).read_text(encoding="utf-8")
     section = page[page.index('id="vendor"'):page.index('id="scenarios"')]
     assert "The vendor&#39;s view" in section and "globex" in section and "margin" in section
+
+
+# --------------------------------------------------------------------------- a split of 0 reaches nothing
+
+
+def _with(tmp_path, *edits: tuple[str, str]) -> Path:
+    text = TOML.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_pool_split_0_is_not_reached(tmp_path):
+    # globex splits 0 to the in-house desk, which it may not reach, and 0 to fte, where it has no
+    # contract: neither pool is reached, so the scenario loads and no globex call goes there
+    desk = "\n[[pools]]\nname = \"desk\"\nkind = \"inhouse\"\nagents = 2\nwage_per_h = 20\n"
+    path = _with(tmp_path, ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 1.0, fte = 0, desk = 0 }"),
+                 ("contracts.globex = { per_hour = 12.5, min_monthly = 14000 }\n", desk))
+    scn = load_scenario(path)
+    assert scn.demand[1].reaches == ("shared",)
+    res = run(scn, replace(SETTINGS, days=3), executor=SerialExecutor(), progress=False)
+    theirs = res.calls[res.calls["call_type"] == "orders"]
+    assert len(theirs) > 0 and set(theirs["last_pool"]) == {"shared"}
+
+
+def test_a_contract_whose_client_is_split_0_to_the_pool_is_refused(tmp_path, capsys):
+    from experiments.cli import main
+
+    path = _with(tmp_path, ("split = { shared = 0.75, fte = 0.25 }", "split = { shared = 1.0, fte = 0.0 }"))
+    assert main(["check", str(path)]) == 2
+    assert "pools[1].contracts.globex: no call type of client 'globex' is routed to pool 'fte'" in capsys.readouterr().err
+
+
+def test_a_pool_split_0_is_never_drawn_even_when_the_fractions_fall_short_of_1(tmp_path):
+    # the loader accepts fractions summing to 1 within 1e-9; a draw past their sum went to the last
+    # pool of the split, even one split 0
+    from sim.routing import build_routing
+
+    path = _with(tmp_path, ("split = { shared = 0.7, fte = 0.3 }", "split = { shared = 0.4999999995, fte = 0.5, "
+                            "desk = 0 }"))
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "\n[[pools]]\nname = \"desk\"\nkind = \"inhouse\"\nagents = 2\nwage_per_h = 20\n",
+                    encoding="utf-8")
+    scn = load_scenario(path)
+    routing = build_routing(scn)[0]
+    assert [scn.pools[routing.stages(0, u)[0]].name for u in (0.2, 0.7, 0.9999999999)] == ["shared", "fte", "fte"]
+
+
+# --------------------------------------------------------------------------- a pool serving other clients only
+
+#: our support calls all go to the shared pool; fte serves globex only and has no contract of ours
+OTHERS_ONLY = (("split = { shared = 0.7, fte = 0.3 }", 'route = ["shared"]'),
+               ("contract = { per_hour = 14.0 }\n", ""))
+
+
+@functools.cache
+def others_only_result(tmp_path_factory_dir: str):
+    path = _with(Path(tmp_path_factory_dir), *OTHERS_ONLY)
+    return run(load_scenario(path), replace(SETTINGS, days=8), executor=SerialExecutor(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def others_only(tmp_path_factory):
+    return others_only_result(str(tmp_path_factory.mktemp("others_only")))
+
+
+def test_a_pool_serving_other_clients_only_leaves_our_contract_out(others_only):
+    # before: "pools[1].contract: is required", and with a contract of ours fte billed us its
+    # monthly fee, minimum and an equal share of the paid hours in a month it handled nothing of ours
+    res = others_only
+    scn = res.points[0].scenario
+    assert scn.pool("fte").contract is None and scn.pool("fte").clients == ("globex",)
+    assert scn.pool("shared").clients == ("", "globex")
+    assert set(zip(res.invoices["pool"], res.invoices["client"], strict=True)) == {
+        ("shared", "us"), ("shared", "globex"), ("fte", "globex")}
+    # globex pays all of fte's paid hours
+    fte = res.usage[res.usage["pool"] == "fte"].groupby(["rep", "month"])["paid_h"].sum()
+    hours = res.intervals[res.intervals["pool"] == "fte"].assign(month=0).groupby(["rep", "month"])["scheduled_n"].sum()
+    assert np.allclose(fte.to_numpy(), hours.to_numpy(), rtol=1e-12)
+    pool_runs = res.pool_runs.set_index(["pool", "rep"])
+    assert (pool_runs.loc["fte", "vendor_cost"] == 0).all() and (pool_runs.loc["fte", "total_cost"] == 0).all()
+    ours = res.invoices[res.invoices["client"] == "us"].groupby("rep")["invoice_cost"].sum()
+    assert np.allclose(res.runs.set_index("rep")["vendor_cost"], ours, rtol=1e-12)
+    vendor = res.vendor.set_index(["pool", "rep"])
+    assert (vendor.loc["fte", "clients_n"] == 1).all() and (vendor.loc["fte", "own_client_cost"] == 0).all()
+    assert (vendor.loc["fte", "revenue_cost"] > 0).all()
+    assert set(res.clients.loc[res.clients["pool"] == "fte", "client"]) == {"globex"}
+
+
+def test_a_pool_serving_other_clients_only_in_the_report_offers_and_round_trip(others_only, tmp_path):
+    from experiments.report.page import write_report
+    from models.contracts import Contract
+    from models.offers import Offer
+
+    res = others_only
+    scn = res.points[0].scenario
+    assert scenario_from_dict(scenario_to_dict(scn), source=scn.source) == scn
+    page = write_report(res, tmp_path).read_text(encoding="utf-8")
+    assert "no contract with us; the vendor&#39;s other clients: globex" in page
+    offers = res.offers([Offer("cheap", "shared", Contract(per_minute=0.3)),
+                         Offer("ours", "fte", Contract(per_hour=10.0))])
+    ours = offers[(offers["pool"] == "fte")].set_index("offer")
+    # as simulated we pay nothing at fte; an offer of a contract with us there bills our calls
+    # there (none) and our share of its paid hours (by handled time: none)
+    assert list(ours["invoice_monthly_mean"]) == [0.0, 0.0] and ours.loc["as simulated", "contract"] == ""
+    assert offers.set_index("offer").loc["cheap", "invoice_monthly_mean"] > 0
+    with pytest.raises(ValueError, match=r"pools\[0\]\.contract: is required: call type 'support'"):
+        res.reprice(shared={"contract": None})
+
+
+def test_a_pool_serving_other_clients_only_in_the_budget(tmp_path):
+    from experiments.budget.month import budget_month
+    from experiments.budget.plan import month_plans
+    from models.budget import BudgetCalendar
+
+    scn = load_scenario(_with(tmp_path, *OTHERS_ONLY))
+    plan = month_plans(BudgetCalendar(1, (1.0,) * 12, 0.0, 0.0), 1, 1, 3, "7")[0]
+    rows = budget_month(scn, plan, seed=3).set_index("pool")
+    assert rows.loc["fte", "invoice_cost"] == 0 and rows.loc["shared", "invoice_cost"] > 0
+
+
+OTHERS_ONLY_BAD = {
+    "our_calls_reach_it": (
+        (("contract = { per_hour = 14.0 }\n", ""),),
+        "pools[1].contract: is required: call type 'support' (demand[0], the scenario's own client's) reaches "
+        "this pool"),
+    "no_contract_at_all": (
+        (*OTHERS_ONLY, ("contracts.globex = { per_hour = 12.5, min_monthly = 14000 }\n", "")),
+        "pools[1].contract: is required: a bpo pool bills the scenario's own client under contract"),
+    "overhead_on_it": (
+        (*OTHERS_ONLY, ("agents = 4\n", "agents = 4\noverhead_per_month = 100\n")),
+        "pools[1].overhead_per_month: must be 0 on a bpo pool without contract"),
+    "transition_on_it": (
+        (*OTHERS_ONLY, ("agents = 4\n", "agents = 4\ntransition_cost = 100\n")),
+        "pools[1].transition_cost: must be 0 on a bpo pool without contract"),
+    "vendor_staffed": (
+        (*OTHERS_ONLY, ("agents = 4\n", 'staffing = "vendor"\nwage_per_h = 5\n')),
+        "pools[1].contract: is required on a vendor-staffed pool"),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHERS_ONLY_BAD))
+def test_bad_pool_without_our_contract_is_one_line_and_exit_2(tmp_path, capsys, name):
+    from experiments.cli import main
+
+    edits, message = OTHERS_ONLY_BAD[name]
+    path = _with(tmp_path, *edits)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and message in err and "unknown key" not in err, err
+
+
+# --------------------------------------------------------------------------- pool_runs and runs are ours
+
+
+def test_pool_runs_and_runs_count_our_calls_only():
+    # every column of pool_runs and runs is the scenario's own client's: counts and rates from the
+    # calls of our call types (by the pool they were last offered to, as the intervals table counts),
+    # money ours; staffed and busy time (so occupancy) stay the pool's
+    res = result()
+    scn = res.points[0].scenario
+    calls = res.calls[res.calls["call_type"] == "support"]
+    outcome, wait = calls["outcome"].astype(str), calls["wait_s"]
+    hand = calls.assign(
+        pool=calls["last_pool"].astype(str), offered_n=1, answered_n=outcome == "answered",
+        answered_in_sl_n=(outcome == "answered") & (wait <= scn.service_level_s),
+        abandoned_n=outcome == "abandoned", blocked_n=outcome == "blocked", unfinished_n=outcome == "unfinished",
+        queued_n=(outcome != "blocked") & ~((outcome == "answered") & (wait == 0)),
+        wait_answered_s=wait.where(outcome == "answered", 0.0))
+    counts = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "blocked_n", "unfinished_n", "queued_n",
+              "wait_answered_s"]
+    hand = hand.groupby(["rep", "pool"])[counts].sum()
+    pool_runs = res.pool_runs.assign(pool=res.pool_runs["pool"].astype(str)).set_index(["rep", "pool"])
+    busy = res.intervals.assign(pool=res.intervals["pool"].astype(str)).groupby(["rep", "pool"])[
+        ["busy_s", "staffed_s"]].sum()
+    for key, row in pool_runs.iterrows():
+        mine = hand.loc[key]
+        assert [row[c] for c in counts] == [close(mine[c]) for c in counts], key
+        assert row["sl_frac"] == close(mine["answered_in_sl_n"] / mine["offered_n"])
+        assert row["asa_s"] == close(mine["wait_answered_s"] / mine["answered_n"])
+        assert row["abandon_frac"] == close(mine["abandoned_n"] / mine["offered_n"])
+        assert row["p_wait_frac"] == close(mine["queued_n"] / mine["offered_n"])
+        assert row["cost_per_call"] == close(row["total_cost"] / mine["answered_n"])
+        assert row["occupancy_frac"] == close(busy.loc[key, "busy_s"] / busy.loc[key, "staffed_s"])
+    runs = res.runs.set_index("rep")
+    ours = hand.groupby("rep").sum()
+    for rep, row in runs.iterrows():
+        assert [row[c] for c in counts] == [close(ours.loc[rep, c]) for c in counts]
+        assert row["cost_per_call"] == close(row["total_cost"] / ours.loc[rep, "answered_n"])
+    # globex's calls are there to be left out: the intervals (every client's calls) count more
+    assert (res.intervals.groupby("rep")["offered_n"].sum() > runs["offered_n"]).all()
+
+
+def test_the_budget_scales_and_counts_our_calls_only():
+    # the calendar is ours: only our call types' rates follow the month's volume; and the month's
+    # counts are our calls', as pool_runs counts them (globex's calls are not in our budget)
+    from experiments.budget.month import budget_month
+    from experiments.budget.plan import month_plans, planned_scenario, sample_settings
+    from models.budget import BudgetCalendar
+    from sim.replication import simulate
+
+    scn = load_scenario(TOML)
+    plan = replace(month_plans(BudgetCalendar(), 1, 1, 3, "7")[0], forecast_factor=1.0, forecast_error=1.2)
+    month = planned_scenario(scn, plan)
+    assert month.demand[0].rates_per_h == tuple(r * 1.2 for r in scn.demand[0].rates_per_h)
+    assert month.demand[1] == scn.demand[1]
+    rows = budget_month(scn, plan, seed=3).set_index("pool")
+    sampled = simulate(month, sample_settings(plan, 3), plan.sim_rep)
+    ours = sampled.contacts[sampled.contacts["call_type"] == "support"].groupby("pool")[
+        ["offered_n", "answered_n", "lost_n", "wait_s"]].sum()
+    for pool in ("shared", "fte"):
+        for name in ("offered_n", "answered_n", "lost_n", "wait_s"):
+            assert rows.at[pool, name] == close(ours.at[pool, name] * plan.scale), (pool, name)

@@ -507,7 +507,8 @@ BAD = [
     case("missing_kind", (('kind = "bpo"\n', ""),), "{path}: pools[1].kind: is required"),
     case("missing_pool_name", (('name = "inhouse"\n', ""),), "{path}: pools[0].name: is required"),
     case("missing_wage_inhouse", ((WAGE, ""),), "{path}: pools[0].wage_per_h: is required"),
-    case("missing_contract_bpo", ((CONTRACT, ""),), "{path}: pools[1].contract: is required"),
+    case("missing_contract_bpo", ((CONTRACT, ""),), "{path}: pools[1].contract: is required: a bpo pool bills the "
+         "scenario's own client under contract (and other clients under contracts.<client>)"),
     case("missing_rate", ((CALLS, ""),),
          "{path}: demand[0]: needs exactly one of calls_per_h, profile_per_h, profile_csv; found none"),
     case("two_rates", ((CALLS, CALLS + f"profile_per_h = {[540] * N_30MIN}\n"),),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pandas as pd
 import pytest
 from builders import calls, pool, replay, scenario
 
@@ -97,6 +100,20 @@ def test_repricing_changes_the_money_not_the_calls():
         before.reprice(nope={"wage_per_h": 1.0})
     with pytest.raises(ValueError, match="more than wages"):
         before.reprice(v={"agents": (2,) * 24})
+
+
+def test_repricing_keeps_the_optimised_table():
+    # an equal-service result repriced (an offer, Result.reprice) is still one at equal service: the
+    # staffing its optimiser found (the report's equal-service figures and its missed-target note)
+    # must stay with it
+    scn = scenario([pool("v", 1, kind="bpo", contract={"per_minute": 1.0})])
+    before = _priced(scn, calls([0, 100], [61, 10]))
+    optimised = pd.DataFrame({"scenario_id": [before.scenario_ids[0]], "goal": ["sl_frac>=0.8"],
+                              "recheck_means_met": [True]})
+    before = dataclasses.replace(before, optimised=optimised)
+    after = before.reprice(v={"contract": Contract(per_minute=0.5)})
+    assert after.optimised is not None
+    pd.testing.assert_frame_equal(after.optimised, optimised)
 
 
 def test_overheads_and_an_amortised_transition_are_costs_of_the_month():

@@ -29,7 +29,9 @@ within a class, non-preemptive. What is checked, and why:
   (settled calls dropped, ids shifted) give the same intervals; and tests/test_invariants.py's random
   scenarios, with priorities and redials, keep conservation and the same counts without the calls table.
 - **No priorities, no change**: equal priorities everywhere are exactly today's FCFS run (and the
-  regression digests, tests/regression.py, are unchanged).
+  regression digests, tests/regression.py, are unchanged); so is a ClassQueue holding every real
+  call type in one class (forced by a rare call type of a higher priority on a pool of its own),
+  with overflow, abandonment, redials and repeats.
 - **Bad input**: a priority that is not a whole number, or outside -1000..1000, is one line naming
   the file and the field, exit 2.
 
@@ -66,6 +68,7 @@ from models.loading import load_scenario, scenario_from_dict
 from models.scenario import Scenario
 from models.settings import RunSettings
 from sim.arrivals import FirstContacts
+from sim.queues import class_ranks
 from sim.replication import simulate
 
 SEED = 20261202
@@ -439,6 +442,46 @@ def test_equal_priorities_are_fcfs_exactly():
     one, other = simulate(scn, settings, 0), simulate(plain, settings, 0)
     pd.testing.assert_frame_equal(one.calls, other.calls)
     pd.testing.assert_frame_equal(one.intervals, other.intervals)
+
+
+def test_one_class_in_a_class_queue_is_fcfs_exactly():
+    """The test above never builds a ClassQueue (equal priorities everywhere: the engine keeps its
+    plain deques). Here a rare call type of priority 5 (1e-6 calls/h, on a pool of its own, so no
+    call of it arrives) makes the priorities unequal, so every pool queues in a ClassQueue, while
+    every real call type sits in one class: the run must be the plain FCFS run call for call, with
+    overflow between two pools, abandonment, redials and repeats."""
+    redial = {"frac": 0.5, "after": {"dist": "exponential", "mean_s": 300.0}, "max_attempts": 3}
+    common = {"route": ["a", "b"], "overflow_after_s": 30.0, "redial": redial,
+              "handle": {"dist": "exponential", "mean_s": 240.0},
+              "patience": {"dist": "exponential", "mean_s": 120.0}}
+    pools = [pool("a", 3, resolution_frac=0.7, repeat_after={"dist": "exponential", "mean_s": 3600.0}),
+             pool("b", 2, resolution_frac=0.9)]
+    plain = two_types(pools, high={**common, "priority": 0, "calls_per_h": 30.0},
+                      low={**common, "calls_per_h": 50.0})
+    rare = {"name": "rare", "calls_per_h": 1e-6, "handle": {"dist": "deterministic", "value_s": 60.0},
+            "route": ["z"], "priority": 5}
+    one_class = scenario_from_dict({"name": "test", "interval_min": 60, "service_level_s": 20.0,
+                                    "demand": [{**ct, "priority": 3} for ct in _demand_tables(plain)] + [rare],
+                                    "pools": [*pools, pool("z", 1)]}, source="test.toml")
+    assert class_ranks([ct.priority for ct in one_class.demand]) == [1, 1, 0]  # the engine's ClassQueue path
+    settings_ = RunSettings(days=2.0, seed=11)
+    one, other = simulate(one_class, settings_, 0), simulate(plain, settings_, 0)
+    texts = {"call_type": str, "pool": str, "last_pool": str}
+    calls = one.calls.astype(texts)
+    assert "rare" not in set(calls["call_type"])
+    pd.testing.assert_frame_equal(calls, other.calls.astype(texts))
+    iv = one.intervals[one.intervals["pool"] != "z"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(iv, other.intervals)
+    # the run exercises what it claims: calls queue, overflow to b, abandon, redial and repeat
+    c = other.calls
+    assert (c["wait_s"] > 0).sum() > 100 and (c["pool"] == "b").any() and (c["outcome"] == "abandoned").any()
+    assert (c["attempt"] > 1).any() and c["is_repeat"].any()
+
+
+def _demand_tables(scn: Scenario) -> list[dict]:
+    from models.dumping import scenario_to_dict
+
+    return scenario_to_dict(scn)["demand"]
 
 
 # --------------------------------------------------------------------------- bad input

@@ -35,6 +35,14 @@ def test_the_longest_delay_that_comes_back_sets_the_need():
         "20.0 h, so the first measured days see fewer of them; use --warmup-h 20 or more")
 
 
+def test_a_pool_split_0_brings_no_repeats():
+    # b repeats after 30 h, but the call type splits 0 to it: no call reaches it, no repeat comes back
+    scn = scenario([pool("a", 5), pool("b", 5, resolution_frac=0.7, repeat_after={"dist": "deterministic",
+                                                                                 "value_s": 108000})],
+                   split={"a": 1.0, "b": 0.0})
+    assert warmup_need(scn) is None
+
+
 def test_no_repeats_no_redials_no_warning():
     assert warmup_need(scenario([pool("a", 5)])) is None
     assert warmup_warning([scenario([pool("a", 5)])], 0.0) is None

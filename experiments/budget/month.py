@@ -61,7 +61,7 @@ def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.
         if pool.contract is not None:
             row["escalation_factor"] = escalation_factor(pool.contract, plan.month)
             row |= invoices.loc[pool.name, list(INVOICE_LINES)].to_dict()
-        else:  # in-house: wages are not escalated, and there is no invoice
+        else:  # in-house (wages are not escalated), or serving other clients only: no invoice of ours
             row["escalation_factor"] = 1.0
             row |= {name: math.nan if name in NOT_MONEY else 0.0 for name in INVOICE_LINES}
         row["overhead_cost"] = overhead_cost(pool, plan.month)
@@ -72,11 +72,17 @@ def month_rows(scenario: Scenario, plan: MonthPlan, sampled: Replication) -> pd.
 
 def scaled_counts(scenario: Scenario, sampled: Replication, scale: float) -> pd.DataFrame:
     """Per pool (index): offered and answered calls, contacts resolved, lost, redialled, repeated,
-    seconds waited, paid hours, labour cost and the cost of poor service of the sampled days × ``scale``."""
+    seconds waited, paid hours, labour cost and the cost of poor service of the sampled days × ``scale``;
+    the calls and contacts of the scenario's own client's call types only (as ``pool_runs`` counts
+    them: with another client's call types, from the contacts rows of ours)."""
     names = pd.Index([p.name for p in scenario.pools], name="pool")
     intervals = sampled.intervals.assign(pool=sampled.intervals["pool"].astype(str))
     contacts = sampled.contacts.assign(pool=sampled.contacts["pool"].astype(str))
-    parts = [intervals.groupby("pool")[list(COUNTS)].sum(),
+    others = [ct.name for ct in scenario.demand if ct.client]
+    if others:
+        contacts = contacts[~contacts["call_type"].astype(str).isin(others)]
+    calls = contacts if others else intervals  # one client: the intervals' counts, as before
+    parts = [calls.groupby("pool")[list(COUNTS)].sum(),
              contacts.groupby("pool")[list(CONTACT_COUNTS)].sum(),
              labour_table(intervals, scenario).set_index("pool")[["paid_h", "labour_cost"]],
              quality_table(contacts, scenario).set_index("pool")[["quality_cost"]]]

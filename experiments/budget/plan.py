@@ -7,8 +7,9 @@ Budget month ``m`` (calendar month ``c``) of replication ``r``:
   ``forecast_cv``, drawn from stream (seed, r, BUDGET, m): the same whatever the executor, the order
   of tasks, the number of months or replications, and the same in every option with that calendar;
 - **staffing** is planned on the forecast: every pool's agents in every interval become
-  ``ceil(agents × f_m)`` (a plain proportional rule, not an optimised plan); every call type's rates
-  are × ``v``;
+  ``ceil(agents × f_m)`` (a plain proportional rule, not an optimised plan); the rates of every call
+  type of the scenario's own client are × ``v`` (the calendar is ours: another client's call types,
+  at a vendor serving several, keep their rates);
 - **prices** of a BPO contract are × ``(1 + escalation_per_year_frac) ** (m / 12)`` (smoothed monthly
   compounding; a contract whose price steps once a year would change only at the anniversary);
   in-house wages and every pool's overhead are not escalated;
@@ -108,12 +109,14 @@ def month_plans(calendar: BudgetCalendar, months: int, reps: int, seed: int, sam
 
 
 def planned_scenario(scenario: Scenario, plan: MonthPlan) -> Scenario:
-    """``scenario`` in the plan's month: agents ``ceil(agents × forecast)``, rates × actual volume."""
+    """``scenario`` in the plan's month: agents ``ceil(agents × forecast)``, our call types' rates
+    × actual volume (another client's unchanged)."""
     def staffed(agents: int) -> int:
         return math.ceil(round(agents * plan.forecast_factor, 9))  # round: 100 × 1.1 is 110, not 111
 
     pools = tuple(replace(p, agents=tuple(staffed(a) for a in p.agents)) for p in scenario.pools)
-    demand = tuple(replace(ct, rates_per_h=tuple(rate * plan.volume_factor for rate in ct.rates_per_h))
+    demand = tuple(ct if ct.client else replace(ct, rates_per_h=tuple(rate * plan.volume_factor
+                                                                     for rate in ct.rates_per_h))
                    for ct in scenario.demand)
     return replace(scenario, pools=pools, demand=demand)
 

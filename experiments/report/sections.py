@@ -329,8 +329,12 @@ def pool_cells(pool: Pool) -> list[str]:
         agents = f"{agents} (the vendor's plan)" if pool.agents else "set by the vendor"
     days = "every day" if len(pool.open_days) == 7 else " ".join(DAYS[d] for d in pool.open_days)
     opening = f"{_clock(pool.open_h[0])}–{_clock(pool.open_h[1])}, {days}"
-    price = (pool.contract.describe() if pool.contract is not None else
-             f"{pool.wage_per_h:,.2f}/h × burden {pool.burden:g} = {pool.wage_per_h * pool.burden:,.2f}/h")
+    if pool.contract is not None:
+        price = pool.contract.describe()
+    elif pool.kind == "bpo":  # serves other clients only
+        price = "no contract with us"
+    else:
+        price = f"{pool.wage_per_h:,.2f}/h × burden {pool.burden:g} = {pool.wage_per_h * pool.burden:,.2f}/h"
     if pool.contracts:
         price += "; the vendor's other clients: " + ", ".join(client for client, _ in pool.contracts)
     return [pool.name, pool.kind, pool.location, agents, f"{pool.shrinkage_frac:.0%}", f"{pool.handle_factor:g}",

@@ -32,6 +32,7 @@ from experiments.results.vendor import revenue, vendor_rates, vendor_table
 from models.billing import billing_months
 from models.contracts import Contract
 from models.invoicing import invoice, minutes_of
+from models.loading_clients import check_own_contracts
 from models.metrics import COUNT_COLUMNS, add_rates
 from models.pools import Pool
 from models.quality import QualityCosts
@@ -146,12 +147,15 @@ def add_vendor_labour(costs: pd.DataFrame, scenario: Scenario, revenue: pd.DataF
 
 
 def reprice_pools(scenario: Scenario, **changes: dict[str, Any]) -> Scenario:
-    """A copy of ``scenario`` whose pools get new field values: ``offshore={"contract": c}``."""
+    """A copy of ``scenario`` whose pools get new field values: ``offshore={"contract": c}``
+    (ScenarioError, a ValueError, if our calls would reach a BPO pool left without ``contract``)."""
     pools = tuple(replace(p, **changes.get(p.name, {})) for p in scenario.pools)
     unknown = set(changes) - {p.name for p in scenario.pools}
     if unknown:
         raise KeyError(f"no pool named {', '.join(sorted(unknown))}")
-    return replace(scenario, pools=pools)
+    repriced = replace(scenario, pools=pools)
+    check_own_contracts(repriced)
+    return repriced
 
 
 def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, contacts: pd.DataFrame, scenario: Scenario,
@@ -160,6 +164,8 @@ def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, contacts: pd.Dat
     (``pool_runs`` and ``runs``)."""
     sums = ["staffed_s", "busy_s", *COUNT_COLUMNS]
     by_pool = intervals.groupby(["rep", "pool"], observed=True, sort=False, as_index=False)[sums].sum()
+    if len(scenario.clients) > 1:
+        by_pool = _own_counts(by_pool, contacts, scenario)
     measured_days = (settings.horizon_s - settings.warmup_s) / 86400.0
     by_pool = add_rates(by_pool).merge(pool_costs(intervals, invoices, scenario, measured_days / 30.0),
                                        on=["rep", "pool"])
@@ -172,6 +178,22 @@ def run_tables(intervals: pd.DataFrame, invoices: pd.DataFrame, contacts: pd.Dat
         frame["monthly_cost"] = frame["total_cost"] * per_month
         add_totals(frame, per_month)
     return by_pool, totals
+
+
+def _own_counts(by_pool: pd.DataFrame, contacts: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """``by_pool`` (per rep and pool, the intervals' sums) with its call counts (COUNT_COLUMNS) those
+    of the scenario's own call types only, from the contacts table (the same counts per call type:
+    sim/contacts.py); staffed and busy time stay the pool's."""
+    lacking = [name for name in COUNT_COLUMNS if name not in contacts]
+    if lacking:
+        raise ValueError(f"the contacts table has no {', '.join(lacking)} (written by an older bposim), which the "
+                         "counts of the scenario's own calls at a pool serving several clients need; run it again")
+    ours = [ct.name for ct in scenario.demand if not ct.client]
+    mine = contacts[contacts["call_type"].astype(str).isin(ours)].assign(pool=lambda f: f["pool"].astype(str))
+    counts = mine.groupby(["rep", "pool"])[list(COUNT_COLUMNS)].sum()
+    keys = pd.MultiIndex.from_arrays([by_pool["rep"], by_pool["pool"].astype(str)])
+    own = counts.reindex(keys, fill_value=0).set_axis(by_pool.index)
+    return by_pool.assign(**{name: own[name].astype(by_pool[name].dtype) for name in COUNT_COLUMNS})
 
 
 def priced_tables(scenario: Scenario, settings: RunSettings, intervals: pd.DataFrame,

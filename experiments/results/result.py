@@ -197,7 +197,7 @@ class Result:
                 parts[name].append(with_ids(table, info, i))
         tables = {name: concat_tables(frames) for name, frames in parts.items()}
         return Result(points, self.settings, self.calls, self.intervals, contacts=self.contacts, meta=dict(self.meta),
-                      **tables)
+                      optimised=self.optimised, **tables)
 
 
 def _own_columns(table: pd.DataFrame) -> pd.DataFrame:
