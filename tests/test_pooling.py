@@ -207,6 +207,21 @@ def test_bad_pooling_options_are_one_line(erlang_file, tmp_path, capsys, extra, 
     assert not out.exists()
 
 
+def test_lines_shared_by_every_client_are_refused_in_one_line(tmp_path, capsys):
+    path = tmp_path / "lines.toml"
+    path.write_text(tomli_w.dumps({**erlang_case(), "lines": 20}))
+    assert main(["pooling", str(path), "--target", "sl_frac>=0.8", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "lines" in err
+
+
+def test_other_clients_dedicated_pools_bill_us_nothing():
+    scenario = scenario_from_dict(erlang_case(), "erlang case")
+    built = pooled(scenario, Sharing("vendor", "dedicated", 2), 2)
+    assert [(p.name, p.clients) for p in built.pools] == [("vendor.us", ("",)), ("vendor.client2", ("client2",)),
+                                                          ("vendor", ("", "client2"))]
+
+
 def test_a_pool_without_the_vendors_wage_is_one_line(tmp_path, capsys):
     case = erlang_case()
     del case["pools"][0]["vendor_wage_per_h"], case["pools"][0]["vendor_burden"]

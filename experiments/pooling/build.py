@@ -42,7 +42,12 @@ class Sharing:
 
 
 def vendor_pool(scenario: Scenario, name: str | None) -> Pool:
-    """The pool the study is about: ``name``, else the scenario's only BPO pool; ValueError (one line)."""
+    """The pool the study is about: ``name``, else the scenario's only BPO pool; ValueError (one line),
+    also for a scenario with ``lines`` (a limit of calls in the system that every client's calls
+    would share: refused with several clients, docs/scenarios.md)."""
+    if scenario.lines is not None:
+        raise ValueError(f"{scenario.source or scenario.name}: lines: a limit of calls in the system would be shared "
+                         "by every client's calls; remove it to study several clients")
     bpo = [p.name for p in scenario.pools if p.kind == "bpo"]
     if name is None:
         if len(bpo) != 1:
@@ -101,6 +106,10 @@ def pooled(scenario: Scenario, sharing: Sharing, n: int) -> Scenario:
 
 
 def _dedicated(base: Pool, client: str, ours: bool, agents: int, per_day: int) -> Pool:
-    """A client's own pool: the vendor pool's agents and contract, serving that client only."""
-    contracts = () if ours or base.contract is None else ((client, base.contract),)
-    return replace(base, name=f"{base.name}.{client}", agents=(agents,) * per_day, contracts=contracts)
+    """A client's own pool: the vendor pool's agents, serving that client only, under its contract
+    (another client's pool has no contract with us: we are not billed there)."""
+    if ours:
+        return replace(base, name=f"{base.name}.{client}", agents=(agents,) * per_day, contracts=())
+    return replace(base, name=f"{base.name}.{client}", agents=(agents,) * per_day, contract=None,
+                   contracts=((client, base.contract),) if base.contract is not None else (),
+                   overhead_per_month=0.0, transition_cost=0.0)
