@@ -1,0 +1,94 @@
+"""The staffing estimator against the truth: a simulated day with known agents per interval.
+
+    python benchmarks/staffing_estimate.py --days 5 --seed 1
+
+Simulates a 24-hour line whose agents per 30-minute interval are known (a quiet night, a morning
+ramp, two busy peaks with abandonment, a light evening), gives the answered calls agent ids as a
+longest-idle-agent switch would (experiments/calibrate/agent_ids.py), estimates the agents from
+the log with every method of experiments/calibrate/staffing.py, and prints each method's error
+against the truth by load level (offered load per agent, lambda * E[S] / agents).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from experiments.calibrate.agent_ids import log_with_agents  # noqa: E402
+from experiments.calibrate.staffing import METHODS, estimate_staffing_by_date  # noqa: E402
+from models.loading import scenario_from_dict  # noqa: E402
+from models.scenario import Scenario  # noqa: E402
+from models.settings import RunSettings  # noqa: E402
+from sim.replication import simulate  # noqa: E402
+
+HANDLE_S = 240.0
+#: calls per hour and agents per hour of the day (each hour is two 30-minute intervals)
+RATES = [4, 3, 2, 2, 2, 4, 10, 40, 120, 200, 240, 250, 230, 210, 230, 250, 220, 160, 110, 80, 50, 30, 15, 8]
+AGENTS = [2, 2, 2, 2, 2, 2, 3, 5, 10, 15, 16, 16, 17, 16, 16, 16, 15, 12, 9, 7, 6, 4, 3, 2]
+LOAD_LEVELS = [0.0, 0.3, 0.6, 0.85, np.inf]
+LOAD_LABELS = ["light (<0.3)", "medium (0.3-0.6)", "busy (0.6-0.85)", "heavy (>=0.85)"]
+
+
+def truth_scenario(rates: list[float] = RATES, agents: list[int] = AGENTS) -> Scenario:
+    """The known line: lognormal handle (mean 240 s, cv 1), exponential patience (mean 300 s)."""
+    twice = lambda values: [v for v in values for _ in range(2)]
+    data = {"name": "truth", "interval_min": 30, "service_level_s": 20.0,
+            "demand": [{"name": "c", "profile_per_h": twice(rates), "route": ["p"],
+                        "handle": {"dist": "lognormal", "mean_s": HANDLE_S, "cv": 1.0},
+                        "patience": {"dist": "exponential", "mean_s": 300.0}}],
+            "pools": [{"name": "p", "kind": "inhouse", "agents": twice(agents), "wage_per_h": 10.0}]}
+    return scenario_from_dict(data, source="truth.toml")
+
+
+def measure(scenario: Scenario, days: float, seed: int, gap_min: float = 15.0) -> pd.DataFrame:
+    """Per (method, date, interval): estimated and true agents and the offered load per agent."""
+    rep = simulate(scenario, RunSettings(reps=1, seed=seed, days=days), 0)
+    assert rep.calls is not None
+    log = log_with_agents(rep.calls, rep.intervals, scenario.interval_s)
+    truth = rep.intervals.sort_values("interval")
+    frames = []
+    for method in METHODS:
+        est = estimate_staffing_by_date(log, scenario.interval_min, method, gap_min)
+        n = min(len(est), len(truth))
+        frames.append(pd.DataFrame({
+            "method": method, "date": est["date"].to_numpy()[:n],
+            "interval_start_h": est["interval_start_h"].to_numpy()[:n],
+            "estimated_n": est["agents"].to_numpy()[:n], "true_n": truth["available_n"].to_numpy()[:n],
+            "load_per_agent_frac": (truth["busy_s"] / truth["staffed_s"]).to_numpy()[:n]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def error_by_load(frame: pd.DataFrame) -> pd.DataFrame:
+    """Bias and mean absolute error of each method, in agents and relative to the truth, by load
+    level (busy time / staffed time of the interval)."""
+    level = pd.cut(frame["load_per_agent_frac"], LOAD_LEVELS, labels=LOAD_LABELS, right=False)
+    err = frame["estimated_n"] - frame["true_n"]
+    return (frame.assign(level=level, error_n=err, abs_error_n=err.abs(), rel_error_frac=err / frame["true_n"],
+                         abs_rel_error_frac=(err / frame["true_n"]).abs())
+            .groupby(["method", "level"], observed=True)
+            .agg(intervals_n=("error_n", "size"), true_mean_n=("true_n", "mean"), bias_n=("error_n", "mean"),
+                 mae_n=("abs_error_n", "mean"), bias_frac=("rel_error_frac", "mean"),
+                 mare_frac=("abs_rel_error_frac", "mean"))
+            .reset_index())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gap-min", type=float, default=15.0)
+    args = parser.parse_args()
+    table = error_by_load(measure(truth_scenario(), args.days, args.seed, args.gap_min))
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
+        print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
