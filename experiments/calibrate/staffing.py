@@ -187,7 +187,7 @@ def estimate_staffing(log: pd.DataFrame, interval_min: int = 30, method: str = "
     by_date = estimate_staffing_by_date(log, interval_min, method, gap_min)
     dates = set(log["arrival"].dt.normalize().unique())
     seen = by_date[by_date["date"].isin(dates)]
-    frame = (seen.assign(weekday=seen["date"].dt.weekday)
+    frame = (seen.assign(weekday=seen["date"].dt.day_of_week)
              .groupby(["weekday", "interval_start_h"], as_index=False)["agents"].mean())
     frame.attrs["method"] = by_date.attrs["method"] + "; mean over the log's dates of each weekday"
     return frame
