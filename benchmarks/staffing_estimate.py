@@ -2,7 +2,7 @@
 
     python benchmarks/staffing_estimate.py --days 5 --seed 1
 
-Simulates a 24-hour line whose agents per 30-minute interval are known (a quiet night, a morning
+Simulates a 24-hour line whose agents per quarter-hour are known (a quiet night, a morning
 ramp, two busy peaks with abandonment, a light evening), gives the answered calls agent ids as a
 longest-idle-agent switch would (experiments/calibrate/agent_ids.py), estimates the agents from
 the log with every method of experiments/calibrate/staffing.py, and prints each method's error
@@ -29,21 +29,27 @@ from models.settings import RunSettings  # noqa: E402
 from sim.replication import simulate  # noqa: E402
 
 HANDLE_S = 240.0
-#: calls per hour and agents per hour of the day (each hour is two 30-minute intervals)
+#: calls per hour and agents per hour of the day (each hour is four quarter-hours)
 RATES = [4, 3, 2, 2, 2, 4, 10, 40, 120, 200, 240, 250, 230, 210, 230, 250, 220, 160, 110, 80, 50, 30, 15, 8]
 AGENTS = [2, 2, 2, 2, 2, 2, 3, 5, 10, 15, 16, 16, 17, 16, 16, 16, 15, 12, 9, 7, 6, 4, 3, 2]
 LOAD_LEVELS = [0.0, 0.3, 0.6, 0.85, np.inf]
 LOAD_LABELS = ["light (<0.3)", "medium (0.3-0.6)", "busy (0.6-0.85)", "heavy (>=0.85)"]
 
 
-def truth_scenario(rates: list[float] = RATES, agents: list[int] = AGENTS) -> Scenario:
-    """The known line: lognormal handle (mean 240 s, cv 1), exponential patience (mean 300 s)."""
-    twice = lambda values: [v for v in values for _ in range(2)]
-    data = {"name": "truth", "interval_min": 30, "service_level_s": 20.0,
-            "demand": [{"name": "c", "profile_per_h": twice(rates), "route": ["p"],
+def truth_scenario(rates: list[float] = RATES, agents: list[int] = AGENTS, away_frac: float = 0.0) -> Scenario:
+    """The known line: lognormal handle (mean 240 s, cv 1), exponential patience (mean 300 s).
+
+    ``away_frac`` > 0: in every second quarter-hour that share of the agents (rounded) does other
+    work (off the phones): they are in the log in one quarter and absent from it in the next, so
+    presence alone counts them all the half hour; the truth is the half hour's mean.
+    """
+    quarters = [[a, a - int(a * away_frac + 0.5)] for a in agents for _ in range(2)]
+    data = {"name": "truth", "interval_min": 15, "service_level_s": 20.0,
+            "demand": [{"name": "c", "profile_per_h": [r for r in rates for _ in range(4)], "route": ["p"],
                         "handle": {"dist": "lognormal", "mean_s": HANDLE_S, "cv": 1.0},
                         "patience": {"dist": "exponential", "mean_s": 300.0}}],
-            "pools": [{"name": "p", "kind": "inhouse", "agents": twice(agents), "wage_per_h": 10.0}]}
+            "pools": [{"name": "p", "kind": "inhouse", "agents": [a for pair in quarters for a in pair],
+                       "wage_per_h": 10.0}]}
     return scenario_from_dict(data, source="truth.toml")
 
 
@@ -52,10 +58,12 @@ def measure(scenario: Scenario, days: float, seed: int, gap_min: float = 15.0) -
     rep = simulate(scenario, RunSettings(reps=1, seed=seed, days=days), 0)
     assert rep.calls is not None
     log = log_with_agents(rep.calls, rep.intervals, scenario.interval_s)
-    truth = rep.intervals.sort_values("interval")
+    half_hour = rep.intervals["start_s"] // 1800
+    truth = rep.intervals.groupby(half_hour).agg(available_n=("available_n", "mean"), busy_s=("busy_s", "sum"),
+                                                 staffed_s=("staffed_s", "sum"))
     frames = []
     for method in METHODS:
-        est = estimate_staffing_by_date(log, scenario.interval_min, method, gap_min)
+        est = estimate_staffing_by_date(log, 30, method, gap_min)
         n = min(len(est), len(truth))
         frames.append(pd.DataFrame({
             "method": method, "date": est["date"].to_numpy()[:n],
@@ -84,8 +92,9 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gap-min", type=float, default=15.0)
+    parser.add_argument("--away-frac", type=float, default=0.0, help="share of agents on other work every other quarter")
     args = parser.parse_args()
-    table = error_by_load(measure(truth_scenario(), args.days, args.seed, args.gap_min))
+    table = error_by_load(measure(truth_scenario(away_frac=args.away_frac), args.days, args.seed, args.gap_min))
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
         print(table.to_string(index=False))
 

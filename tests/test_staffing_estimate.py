@@ -94,3 +94,12 @@ def test_estimator_against_known_staffing_by_load_level() -> None:
     assert ours.loc["light (<0.3)", "mare_frac"] < 0.25
     # busy time over a fixed occupancy is far off when the load is light
     assert table.loc[("busy", "light (<0.3)"), "mare_frac"] > 0.5
+
+
+def test_queue_test_removes_agents_on_other_work_when_calls_wait() -> None:
+    """A quarter of the agents leave the phones every other quarter-hour: presence counts them, the
+    queue test does not when callers wait (heavy load)."""
+    table = error_by_load(measure(truth_scenario(away_frac=0.25), days=2, seed=3)).set_index(["method", "level"])
+    heavy = "heavy (>=0.85)"
+    assert table.loc[("presence_queue", heavy), "mare_frac"] < 0.05
+    assert table.loc[("presence", heavy), "mare_frac"] > 0.08
