@@ -6,7 +6,7 @@ Simulates a 24-hour line whose agents per quarter-hour are known (a quiet night,
 ramp, two busy peaks with abandonment, a light evening), gives the answered calls agent ids as a
 longest-idle-agent switch would (experiments/calibrate/agent_ids.py), estimates the agents from
 the log with every method of experiments/calibrate/staffing.py, and prints each method's error
-against the truth by load level (offered load per agent, lambda * E[S] / agents).
+against the truth per half hour, by load level (the half hour's occupancy: busy / staffed time).
 """
 
 from __future__ import annotations

@@ -112,3 +112,10 @@ def test_bad_log_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_staffing_rounds_half_up_but_keeps_one_agent_where_anyone_served() -> None:
+    scn = bt._with_staffing(small(), np.array([0.0, 0.3, 0.5, 1.49, 7.6, *[8.0] * 19]), 1.0)
+    assert scn.pools[0].agents[:5] == (0, 1, 1, 1, 8)
+    doubled = bt._with_staffing(small(), None, 2.0)
+    assert doubled.demand[0].weekday_factors == (2.0,) * 7 and doubled.pools == small().pools

@@ -82,10 +82,14 @@ def observed_counts(log: pd.DataFrame, interval_min: int, threshold_s: float) ->
 
 def _with_staffing(scenario: Scenario, agents: np.ndarray | None, volume: float) -> Scenario:
     """``scenario`` with the only pool's available agents per interval (no shrinkage), and every call
-    type's demand scaled by ``volume``."""
+    type's demand scaled by ``volume``.
+
+    Mean agents are rounded half up, but an interval with any agent (someone served a call in it)
+    keeps at least one: rounding 0.3 to 0 would close the line and make every caller of the
+    interval abandon, which the log contradicts."""
     if agents is not None:
         pool = scenario.pools[0]
-        whole = tuple(int(a + 0.5) for a in agents)
+        whole = tuple(max(int(a + 0.5), 1 if a > 0 else 0) for a in agents)
         scenario = dataclasses.replace(scenario, pools=(dataclasses.replace(
             pool, agents=whole, shrinkage_frac=0.0, staffing="client", shift_plan=()),))
     if volume != 1.0:
