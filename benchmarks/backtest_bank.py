@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from experiments.calibrate import backtest as bt  # noqa: E402
-from experiments.calibrate.staffing import METHODS, estimate_staffing_by_date  # noqa: E402
+from experiments.calibrate.staffing import GAP_MIN, METHODS, estimate_staffing_by_date  # noqa: E402
 from experiments.running.executors import make_executor  # noqa: E402
 from models.loading import scenario_from_dict  # noqa: E402
 from models.scenario import Scenario  # noqa: E402
@@ -74,9 +74,9 @@ def _toml(data: dict[str, object]) -> str:
 
 
 def run_one(log: pd.DataFrame, scenario: Scenario, method: str, match: bool, reps: int, seed: int,
-            jobs: int) -> pd.DataFrame:
+            jobs: int, gap_min: float = GAP_MIN) -> pd.DataFrame:
     observed = bt.observed_counts(log, INTERVAL_MIN, scenario.service_level_s)
-    staffing = estimate_staffing_by_date(log, INTERVAL_MIN, method)
+    staffing = estimate_staffing_by_date(log, INTERVAL_MIN, method, gap_min)
     with make_executor(jobs) as executor:
         counts = bt.simulate_backtest(bt.Backtest(scenario, observed, staffing, match), reps, seed, executor)
     return bt.summarise(observed, counts)[0]
@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--gap-min", type=float, default=GAP_MIN, help="the estimator's short gap (min)")
     args = parser.parse_args()
     full = bt.read_log(args.log)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +101,7 @@ def main() -> None:
         scenario = scenario_from_dict(data, source="bank.toml")
         for method in args.methods.split(","):
             for match in (False, True):
-                table = run_one(log, scenario, method, match, args.reps, args.seed, args.jobs)
+                table = run_one(log, scenario, method, match, args.reps, args.seed, args.jobs, args.gap_min)
                 rows.append(table.assign(days=days, staffing=method, volume="observed" if match else "scenario"))
                 print(f"{days}, {method}, volume {'observed' if match else 'scenario'}:", file=sys.stderr)
     result = pd.concat(rows, ignore_index=True)

@@ -119,3 +119,15 @@ def test_staffing_rounds_half_up_but_keeps_one_agent_where_anyone_served() -> No
     assert scn.pools[0].agents[:5] == (0, 1, 1, 1, 8)
     doubled = bt._with_staffing(small(), None, 2.0)
     assert doubled.demand[0].weekday_factors == (2.0,) * 7 and doubled.pools == small().pools
+
+
+def test_bad_staffing_file_is_one_line_exit_2(log: pd.DataFrame, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    log.to_csv(tmp_path / "log.csv", index=False)
+    (tmp_path / "small.toml").write_text(TOML.format(agents=8), encoding="utf-8")
+    (tmp_path / "staff.csv").write_text("date,interval_start_h,agents\n2024-01-01,0,3\n", encoding="utf-8")
+    code = main(["backtest", str(tmp_path / "log.csv"), str(tmp_path / "small.toml"), "--staffing",
+                 str(tmp_path / "staff.csv"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "no valid agents for 2024-01-01 1 h" in err
