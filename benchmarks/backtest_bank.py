@@ -91,12 +91,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--gap-min", type=float, default=GAP_MIN, help="the estimator's short gap (min)")
+    parser.add_argument("--fit-month", help="build the scenario's demand, handle and patience from this month only "
+                                            "(YYYY-MM): the other month is then out of sample")
     args = parser.parse_args()
     full = bt.read_log(args.log)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for days, log in (("all days", full), ("Sun-Thu", full[full["arrival"].dt.day_of_week.isin([6, 0, 1, 2, 3])])):
-        data = hand_built(log, estimate_staffing_by_date(log, INTERVAL_MIN))
+        fit = log if args.fit_month is None else log[log["arrival"].dt.strftime("%Y-%m") == args.fit_month]
+        data = hand_built(fit, estimate_staffing_by_date(log, INTERVAL_MIN))
         (args.out / f"bank_{days.replace(' ', '_')}.toml").write_text(_toml(data), encoding="utf-8")
         scenario = scenario_from_dict(data, source="bank.toml")
         for method in args.methods.split(","):
