@@ -53,6 +53,22 @@ def truth_scenario(rates: list[float] = RATES, agents: list[int] = AGENTS, away_
     return scenario_from_dict(data, source="truth.toml")
 
 
+def absence_scenario(away_frac: float, absence_min: int, seed: int = 0,
+                     rates: list[float] = RATES, agents: list[int] = AGENTS) -> Scenario:
+    """The known line with random absences: in 5-minute intervals, each block of ``absence_min``
+    minutes has Binomial(agents, away_frac) agents away (breaks, other work), the same every day."""
+    rng = np.random.default_rng(seed)
+    per_block, blocks_per_h = absence_min // 5, 60 // absence_min
+    slots = [a - int(rng.binomial(a, away_frac)) for a in agents for _ in range(blocks_per_h)]
+    data = {"name": "truth", "interval_min": 5, "service_level_s": 20.0,
+            "demand": [{"name": "c", "profile_per_h": [r for r in rates for _ in range(12)], "route": ["p"],
+                        "handle": {"dist": "lognormal", "mean_s": HANDLE_S, "cv": 1.0},
+                        "patience": {"dist": "exponential", "mean_s": 300.0}}],
+            "pools": [{"name": "p", "kind": "inhouse", "wage_per_h": 10.0,
+                       "agents": [a for a in slots for _ in range(per_block)]}]}
+    return scenario_from_dict(data, source="absence.toml")
+
+
 def measure(scenario: Scenario, days: float, seed: int, gap_min: float = 15.0) -> pd.DataFrame:
     """Per (method, date, interval): estimated and true agents and the offered load per agent."""
     rep = simulate(scenario, RunSettings(reps=1, seed=seed, days=days), 0)
@@ -93,8 +109,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gap-min", type=float, default=15.0)
     parser.add_argument("--away-frac", type=float, default=0.0, help="share of agents on other work every other quarter")
+    parser.add_argument("--absence-min", type=int, help="instead: random absences of this many minutes (5, 10, 15, "
+                                                        "20, 30 or 60), each agent away with --away-frac")
     args = parser.parse_args()
-    table = error_by_load(measure(truth_scenario(away_frac=args.away_frac), args.days, args.seed, args.gap_min))
+    scenario = (truth_scenario(away_frac=args.away_frac) if args.absence_min is None
+                else absence_scenario(args.away_frac, args.absence_min, args.seed))
+    table = error_by_load(measure(scenario, args.days, args.seed, args.gap_min))
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
         print(table.to_string(index=False))
 
