@@ -131,3 +131,18 @@ def test_bad_staffing_file_is_one_line_exit_2(log: pd.DataFrame, tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert "no valid agents for 2024-01-01 1 h" in err
+
+
+def test_compare_by_hand() -> None:
+    """Observed 10 offered, 2 abandoned, 8 answered waiting 80 s in all, 6 within T; replications
+    abandon 1, 2 and 3 of 10."""
+    observed = np.array([10.0, 8.0, 2.0, 6.0, 80.0])
+    simulated = np.array([[10.0, 9.0, 1.0, 7.0, 90.0], [10.0, 8.0, 2.0, 6.0, 160.0], [10.0, 7.0, 3.0, 5.0, 70.0]])
+    rows = {r["metric"]: r for r in bt.compare(observed, simulated, "x")}
+    assert rows["abandon_frac"]["observed"] == 0.2
+    assert rows["abandon_frac"]["predicted_mean"] == pytest.approx(0.2)
+    assert rows["asa_s"]["observed"] == 10.0
+    assert rows["asa_s"]["predicted_mean"] == pytest.approx((10 + 20 + 10) / 3)
+    assert rows["asa_s"]["rel_error_frac"] == pytest.approx(4 / 3 - 1)
+    assert rows["sl_frac"]["predicted_low"] == pytest.approx(0.5 + 0.025 * 2 * 0.1)  # numpy's linear quantile
+    assert rows["sl_frac"]["within"] and rows["abandon_frac"]["within"]
