@@ -63,11 +63,10 @@ def _seconds(times: pd.Series | np.ndarray, origin: np.datetime64) -> np.ndarray
 
 def _count(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
     """Number of spans [start, end) covering each second 0..n-1."""
-    diff = np.zeros(n + 1, dtype=np.int64)
     keep = ends > starts
-    np.add.at(diff, np.clip(starts[keep], 0, n), 1)
-    np.add.at(diff, np.clip(ends[keep], 0, n), -1)
-    return np.cumsum(diff[:n]).astype(np.int32)
+    diff = (np.bincount(np.clip(starts[keep], 0, n), minlength=n + 1)
+            - np.bincount(np.clip(ends[keep], 0, n), minlength=n + 1))
+    return np.cumsum(diff[:n], dtype=np.int32)
 
 
 def _others_per_gap(start: np.ndarray, agent: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,9 +82,10 @@ def _others_per_gap(start: np.ndarray, agent: np.ndarray, lo: np.ndarray, hi: np
     return total, distinct
 
 
-def _presence(services: pd.DataFrame, origin: np.datetime64, n: int, gap_s: float, max_gap_s: float,
-              per_agent: float) -> np.ndarray:
-    """Agents present at each second: an agent's services joined into sessions, each agent counted once.
+def _presence(services: pd.DataFrame, origin: np.datetime64, gap_s: float, max_gap_s: float,
+              per_agent: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sessions [first, last) in seconds from ``origin``: an agent's services joined, so that each
+    agent present counts once.
 
     Two services of an agent are in one session when the gap between them is at most ``gap_s``, or
     at most ``max_gap_s`` and the other agents started at most ``per_agent`` services each on
@@ -108,24 +108,38 @@ def _presence(services: pd.DataFrame, origin: np.datetime64, n: int, gap_s: floa
     heads = np.flatnonzero(np.r_[True, ~joined])
     first = np.minimum.reduceat(start, heads)
     last = np.maximum.reduceat(run_end, heads)
-    return _count(first, last, n)
+    return first, last
 
 
-def _agents_per_second(log: pd.DataFrame, method: str, gap_min: float,
-                       origin: np.datetime64, n: int) -> np.ndarray:
-    """Estimated agents on duty at each second from ``origin`` (float64), by ``method``."""
+#: days counted at once (memory: about 30 bytes per second of a chunk)
+CHUNK_DAYS = 7
+
+
+def _interval_means(log: pd.DataFrame, method: str, gap_min: float, origin: np.datetime64, days: int,
+                    interval_s: int) -> np.ndarray:
+    """Mean estimated agents per interval from ``origin`` over ``days``, by ``method``.
+
+    Per second: busy / occupancy (``busy``); max(present, busy) (``presence``); busy while a
+    caller waits, else max(present, busy) (``presence_queue``). Counted a week at a time.
+    """
     services = _services(log)
-    busy = _count(_seconds(services["start"], origin), _seconds(services["end"], origin), n)
-    if method == "busy":
-        return busy / OCCUPANCY_FRAC
-    present = _presence(services, origin, n, gap_min * 60.0, MAX_GAP_MIN * 60.0, PER_AGENT_N)
-    agents = np.maximum(present, busy).astype(np.float64)
-    if method == "presence_queue":
-        waited = log[log["wait_s"] > 0]
-        waiting = _count(_seconds(waited["arrival"], origin),
-                         _seconds(waited["arrival"] + pd.to_timedelta(waited["wait_s"], unit="s"), origin), n)
-        agents = np.where(waiting > 0, busy, agents)
-    return agents
+    busy = (_seconds(services["start"], origin), _seconds(services["end"], origin))
+    present = _presence(services, origin, gap_min * 60.0, MAX_GAP_MIN * 60.0, PER_AGENT_N)
+    waited = log[log["wait_s"] > 0]
+    waiting = (_seconds(waited["arrival"], origin),
+               _seconds(waited["arrival"] + pd.to_timedelta(waited["wait_s"], unit="s"), origin))
+    means = []
+    for lo in range(0, days * 86400, CHUNK_DAYS * 86400):
+        n = min(CHUNK_DAYS * 86400, days * 86400 - lo)
+        busy_n = _count(busy[0] - lo, busy[1] - lo, n)
+        if method == "busy":
+            agents = busy_n / OCCUPANCY_FRAC
+        else:
+            agents = np.maximum(_count(present[0] - lo, present[1] - lo, n), busy_n).astype(np.float64)
+            if method == "presence_queue":
+                agents = np.where(_count(waiting[0] - lo, waiting[1] - lo, n) > 0, busy_n, agents)
+        means.append(agents.reshape(-1, interval_s).mean(axis=1))
+    return np.concatenate(means)
 
 
 def _active(log: pd.DataFrame, origin: np.datetime64, n_intervals: int, interval_s: int) -> np.ndarray:
@@ -163,11 +177,10 @@ def estimate_staffing_by_date(log: pd.DataFrame, interval_min: int = 30, method:
     origin = np.datetime64(log["arrival"].min().normalize(), "ns")
     days = int((log["arrival"].max().normalize() - log["arrival"].min().normalize()).days) + 1
     interval_s, per_day = interval_min * 60, 1440 // interval_min
-    n = days * 86400
     if method == "active":
         agents = _active(log, origin, days * per_day, interval_s)
     else:
-        agents = _agents_per_second(log, method, gap_min, origin, n).reshape(-1, interval_s).mean(axis=1)
+        agents = _interval_means(log, method, gap_min, origin, days, interval_s)
     k = np.arange(days * per_day)
     frame = pd.DataFrame({"date": origin + (k // per_day) * np.timedelta64(1, "D"),
                           "interval_start_h": (k % per_day) * interval_min / 60.0, "agents": agents})
