@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,14 +34,23 @@ INTERVAL_MIN = 30
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
-def hand_built(log: pd.DataFrame, staffing: pd.DataFrame) -> dict[str, object]:
-    """The scenario as a TOML-like dict: arrivals per weekday and interval, handle, patience, agents."""
-    per_day = 1440 // INTERVAL_MIN
+def hand_built(log: pd.DataFrame, staffing: pd.DataFrame, interval_min: int = INTERVAL_MIN, handle: str = "lognormal",
+               handle_scale: float = 1.0) -> dict[str, Any]:
+    """The scenario as a TOML-like dict: arrivals per weekday and interval, handle, patience, agents.
+
+    ``handle``: ``lognormal`` (by moments) or ``empirical`` (20,000 handle times resampled from the
+    log, zeros as 0.5 s); ``handle_scale`` multiplies the mean (a sensitivity check).
+    """
+    per_day = 1440 // interval_min
     dates = log["arrival"].dt.normalize()
-    slot = (log["arrival"].dt.hour * 60 + log["arrival"].dt.minute) // INTERVAL_MIN
+    slot = (log["arrival"].dt.hour * 60 + log["arrival"].dt.minute) // interval_min
     demand = []
     answered = log[log["outcome"] == "answered"]
-    mean, sd = answered["handle_s"].mean(), answered["handle_s"].std()
+    mean, sd = answered["handle_s"].mean() * handle_scale, answered["handle_s"].std() * handle_scale
+    dist: dict[str, Any] = {"dist": "lognormal", "mean_s": round(float(mean), 2), "cv": round(float(sd / mean), 4)}
+    if handle == "empirical":
+        sample = answered["handle_s"].sample(min(20000, len(answered)), random_state=1) * handle_scale
+        dist = {"dist": "empirical", "values_s": [max(float(v), 0.5) for v in sample]}
     patience_s = log["wait_s"].sum() / max((log["outcome"] == "abandoned").sum(), 1)
     for w, name in enumerate(DAYS):
         on = dates.dt.day_of_week == w
@@ -48,17 +58,30 @@ def hand_built(log: pd.DataFrame, staffing: pd.DataFrame) -> dict[str, object]:
         if n_dates == 0:
             continue
         counts = np.bincount(slot[on], minlength=per_day) / n_dates
-        demand.append({"name": name, "profile_per_h": [round(float(c) * 60 / INTERVAL_MIN, 4) for c in counts],
-                       "weekday_factors": [1.0 if d == w else 0.0 for d in range(7)],
-                       "handle": {"dist": "lognormal", "mean_s": round(float(mean), 2), "cv": round(float(sd / mean), 4)},
+        demand.append({"name": name, "profile_per_h": [round(float(c) * 60 / interval_min, 4) for c in counts],
+                       "weekday_factors": [1.0 if d == w else 0.0 for d in range(7)], "handle": dist,
                        "patience": {"dist": "exponential", "mean_s": round(float(patience_s), 2)}, "route": ["agents"]})
     agents = staffing.groupby("interval_start_h")["agents"].mean()
-    return {"name": "anonymous_bank_1999", "interval_min": INTERVAL_MIN, "service_level_s": 20.0, "demand": demand,
+    return {"name": "anonymous_bank_1999", "interval_min": interval_min, "service_level_s": 20.0, "demand": demand,
             "pools": [{"name": "agents", "kind": "inhouse", "wage_per_h": 10.0,
                        "agents": [int(a + 0.5) for a in agents]}]}
 
 
-def _toml(data: dict[str, object]) -> str:
+def two_classes(log: pd.DataFrame, staffing: pd.DataFrame, **options: Any) -> dict[str, Any]:
+    """:func:`hand_built` for the bank's priority 0 and its priorities 1-2 separately (each its own
+    profile, handle and patience), priority 0 served first (needs a ``priority`` column)."""
+    if "priority" not in log.columns:
+        raise SystemExit("--two-classes needs a 'priority' column in the log")
+    fast = hand_built(log[log["priority"] == 0], staffing, **options)
+    slow = hand_built(log[log["priority"] != 0], staffing, **options)
+    for data, suffix, rank in ((fast, "_p0", 1), (slow, "_p12", 0)):
+        for ct in data["demand"]:
+            ct["name"] += suffix
+            ct["priority"] = rank
+    return dict(fast, demand=fast["demand"] + slow["demand"])
+
+
+def _toml(data: dict[str, Any]) -> str:
     """A minimal TOML writer for :func:`hand_built`'s dict (tables inline)."""
     def value(v: object) -> str:
         if isinstance(v, dict):
@@ -68,15 +91,15 @@ def _toml(data: dict[str, object]) -> str:
         return f'"{v}"' if isinstance(v, str) else repr(v)
     lines = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, list) or k not in ("demand", "pools")]
     for key in ("demand", "pools"):
-        for table in data[key]:  # type: ignore[attr-defined]
+        for table in data[key]:
             lines += ["", f"[[{key}]]", *(f"{k} = {value(v)}" for k, v in table.items())]
     return "\n".join(lines) + "\n"
 
 
 def run_one(log: pd.DataFrame, scenario: Scenario, method: str, match: bool, reps: int, seed: int,
             jobs: int, gap_min: float = GAP_MIN) -> pd.DataFrame:
-    observed = bt.observed_counts(log, INTERVAL_MIN, scenario.service_level_s)
-    staffing = estimate_staffing_by_date(log, INTERVAL_MIN, method, gap_min)
+    observed = bt.observed_counts(log, scenario.interval_min, scenario.service_level_s)
+    staffing = estimate_staffing_by_date(log, scenario.interval_min, method, gap_min)
     with make_executor(jobs) as executor:
         counts = bt.simulate_backtest(bt.Backtest(scenario, observed, staffing, match), reps, seed, executor)
     return bt.summarise(observed, counts)[0]
@@ -91,6 +114,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--gap-min", type=float, default=GAP_MIN, help="the estimator's short gap (min)")
+    parser.add_argument("--interval-min", type=int, default=INTERVAL_MIN, help="profile and staffing interval")
+    parser.add_argument("--handle", choices=["lognormal", "empirical"], default="lognormal")
+    parser.add_argument("--handle-scale", type=float, default=1.0, help="multiply the handle times (sensitivity)")
+    parser.add_argument("--two-classes", action="store_true", help="priority 0 and priorities 1-2 as two classes")
     parser.add_argument("--fit-month", help="build the scenario's demand, handle and patience from this month only "
                                             "(YYYY-MM): the other month is then out of sample")
     args = parser.parse_args()
@@ -99,7 +126,9 @@ def main() -> None:
     rows = []
     for days, log in (("all days", full), ("Sun-Thu", full[full["arrival"].dt.day_of_week.isin([6, 0, 1, 2, 3])])):
         fit = log if args.fit_month is None else log[log["arrival"].dt.strftime("%Y-%m") == args.fit_month]
-        data = hand_built(fit, estimate_staffing_by_date(log, INTERVAL_MIN))
+        options = {"interval_min": args.interval_min, "handle": args.handle, "handle_scale": args.handle_scale}
+        build = two_classes if args.two_classes else hand_built
+        data = build(fit, estimate_staffing_by_date(log, args.interval_min), **options)
         (args.out / f"bank_{days.replace(' ', '_')}.toml").write_text(_toml(data), encoding="utf-8")
         scenario = scenario_from_dict(data, source="bank.toml")
         for method in args.methods.split(","):
