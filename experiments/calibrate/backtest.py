@@ -100,7 +100,7 @@ def _with_staffing(scenario: Scenario, agents: np.ndarray | None, volume: float)
 
 
 def expected_calls(scenario: Scenario, weekday: int) -> float:
-    """Expected first contacts of a day of ``weekday`` (0 = Monday) before daily noise."""
+    """Expected first contacts (calls) of a day of ``weekday`` (0 = Monday) before daily noise."""
     return float(sum(ct.day_rates_per_s(weekday).sum() * scenario.interval_s for ct in scenario.demand))
 
 
@@ -130,6 +130,7 @@ class Backtest:
 
     @property
     def dates(self) -> np.ndarray:
+        """The log's dates (datetime64, midnight), in order; dates without calls are not among them."""
         return np.asarray(self.observed["date"].unique())
 
     def tasks(self, reps: int, seed: int) -> list[tuple[Scenario, RunSettings, int]]:
