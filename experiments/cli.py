@@ -1,5 +1,5 @@
 """The ``bposim`` command line: its arguments (run, sweep, budget, optimise, pooling, report, offers,
-convert, calibrate, check, erlang) and the entry point; the commands themselves are in experiments/commands.py."""
+convert, calibrate, backtest, check, erlang) and the entry point; the commands themselves are in experiments/commands.py."""
 
 from __future__ import annotations
 
@@ -216,6 +216,25 @@ def _add_calibrate(sub: argparse._SubParsersAction[_Parser]) -> None:
                           "unless the weekdays' shapes differ (default)")
 
 
+def _add_backtest(sub: argparse._SubParsersAction[_Parser]) -> None:
+    bt = sub.add_parser("backtest", help="a scenario against a call log: predicted vs observed service",
+                        description="Simulate the scenario over the call log's dates (each date as itself, with "
+                                    "replications) and compare predicted with observed abandonment, ASA and service "
+                                    "level per month, overall and by interval of the day; write backtest.csv, "
+                                    "backtest_by_interval.csv and figures.")
+    bt.add_argument("log", type=Path, help="tidy call log (CSV, docs/calibrate.md)")
+    bt.add_argument("scenario", type=Path)
+    bt.add_argument("--reps", type=_positive_int, default=20, help="replications per date (default 20)")
+    bt.add_argument("--seed", type=_seed, default=12345, help="root seed (default 12345)")
+    bt.add_argument("--threshold-s", type=_number, help="service level threshold (default: the scenario's)")
+    bt.add_argument("--staffing", metavar="estimate|FILE.csv",
+                    help="agents per date and interval instead of the scenario's: 'estimate' (from the log's agent "
+                         "column) or a CSV of date, interval_start_h, agents (one-pool scenarios)")
+    bt.add_argument("--match-volume", action="store_true", help="scale each date's demand to its observed calls")
+    _add_executor(bt)
+    bt.add_argument("--out", type=Path, required=True, help="folder for backtest.csv, backtest_by_interval.csv, PNGs")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bposim", description="Call-center outsourcing simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +252,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_optimise(sub)
     _add_pooling(sub)
     _add_convert(sub)
+    _add_backtest(sub)
     report = sub.add_parser("report", help="write the plotted HTML report of a results folder or a sweep file")
     report.add_argument("source", type=Path, help="results folder (from sweep or run --out), or a sweep file to run first")
     report.add_argument("--out", type=Path, default=Path("outputs/report"), help="report folder (default outputs/report)")

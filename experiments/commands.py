@@ -285,6 +285,46 @@ def cmd_offers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from experiments.calibrate import backtest as bt
+    from experiments.calibrate.staffing import estimate_staffing_by_date
+    from experiments.report.backtest_plots import backtest_figure
+    from experiments.running.files import ensure_writable, write_bytes, write_csv
+    from models.loading import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    from experiments.calibrate.log import read_call_log
+
+    log = read_call_log(args.log)
+    threshold = scenario.service_level_s if args.threshold_s is None else args.threshold_s
+    scenario = dataclasses.replace(scenario, service_level_s=threshold)
+    observed = bt.observed_counts(log, scenario.interval_min, threshold)
+    staffing = None
+    if args.staffing == "estimate":
+        staffing = estimate_staffing_by_date(log, scenario.interval_min)
+        print(f"staffing estimated from the agent column: {staffing.attrs['method']}")
+    elif args.staffing is not None:
+        staffing = bt.read_staffing(args.staffing, observed, scenario.interval_min)
+    bt.check_backtest(scenario, staffing, scenario.interval_min)
+    ensure_writable(args.out)
+    backtest = bt.Backtest(scenario, observed, staffing, args.match_volume)
+    start = time.perf_counter()
+    with executor_of(args, tasks=args.reps * len(backtest.dates)) as executor:
+        counts = bt.simulate_backtest(backtest, args.reps, args.seed, executor)
+        where = executor.description
+    by_period, by_interval = bt.summarise(observed, counts)
+    write_csv(by_period, args.out / "backtest.csv")
+    write_csv(by_interval, args.out / "backtest_by_interval.csv")
+    write_bytes(backtest_figure(by_interval), args.out / "backtest_by_interval.png")
+    print(by_period.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"\n{len(backtest.dates)} date(s) x {args.reps} replication(s) simulated on {where} in "
+          f"{time.perf_counter() - start:.0f} s; written to {args.out}/ (backtest.csv, backtest_by_interval.csv, "
+          "backtest_by_interval.png)")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     if args.scenario.name.lower().endswith((".csv", ".csv.gz", ".parquet")):  # calibrate.log's SUFFIXES
         return _check_call_log(args.scenario)
@@ -405,4 +445,4 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "budget": cmd_budget, "optimise": cmd_optimise, "pooling": cmd_pooling,
             "report": cmd_report, "offers": cmd_offers, "check": cmd_check, "erlang": cmd_erlang,
-            "convert": cmd_convert, "calibrate": cmd_calibrate}
+            "convert": cmd_convert, "calibrate": cmd_calibrate, "backtest": cmd_backtest}

@@ -7,7 +7,6 @@ Seeds are fixed, so these are deterministic; the tolerances are the estimators' 
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
@@ -381,12 +380,12 @@ def test_an_interval_that_does_not_divide_the_day_is_one_line(small_log, capsys)
     assert code == 2 and "must divide a day of 1440 minutes" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("experiments.calibrate.staffing") is not None,
-                    reason="the staffing estimator is in this build")
-def test_without_staffing_and_without_its_estimator_is_one_line(small_log, capsys):
+def test_without_staffing_nor_an_agent_column_is_one_line(small_log, capsys):
+    log = pd.read_csv(small_log / "log.csv")
+    assert "agent" not in log.columns  # the staffing cannot be estimated: it must be given
     code = main(["calibrate", str(small_log / "log.csv"), "--out", str(small_log / "nostaff")])
     err = capsys.readouterr().err
-    assert code == 2 and "--staffing" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "--staffing" in err and "agent" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_cure_model_recovers_its_fraction_and_family():

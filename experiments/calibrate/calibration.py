@@ -121,13 +121,9 @@ def check_columns(log: pd.DataFrame) -> None:
 
 
 def _estimated_staffing(log: pd.DataFrame, interval_min: int) -> pd.DataFrame:
-    try:
-        from experiments.calibrate.staffing import estimate_staffing  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise CallLogError("no staffing estimator in this build: give --staffing STAFF.csv "
-                           "(columns weekday, interval_start_h, agents)") from None
-    estimated: pd.DataFrame = estimate_staffing(log, interval_min)
-    return estimated
+    from experiments.calibrate.staffing import estimate_staffing
+
+    return estimate_staffing(log, interval_min)
 
 
 def _row(name: str, value: float, low: float = math.nan, high: float = math.nan, unit: str = "",
