@@ -146,3 +146,23 @@ def test_compare_by_hand() -> None:
     assert rows["asa_s"]["rel_error_frac"] == pytest.approx(4 / 3 - 1)
     assert rows["sl_frac"]["predicted_low"] == pytest.approx(0.5 + 0.025 * 2 * 0.1)  # numpy's linear quantile
     assert rows["sl_frac"]["within"] and rows["abandon_frac"]["within"]
+
+
+def test_a_date_s_staffing_replaces_the_pool_open_on_its_weekday() -> None:
+    """A calibrated scenario whose staffing differs by weekday has one pool per weekday; a date's
+    estimated agents go to the pool open on its weekday, the others keep theirs. Two pools open on
+    one weekday cannot be told apart: one line."""
+    import dataclasses
+
+    base = small()
+    mon = dataclasses.replace(base.pools[0], name="mon", open_days=(0,), agents=(3,) * 24)
+    tue = dataclasses.replace(base.pools[0], name="tue", open_days=(1,), agents=(4,) * 24)
+    route = dataclasses.replace(base.demand[0], route=("mon", "tue"))
+    two = dataclasses.replace(base, pools=(mon, tue), demand=(route,))
+    agents = np.full(24, 6.4)
+    staffed = bt._with_staffing(two, agents, 1.0, weekday=1)
+    assert [p.agents[0] for p in staffed.pools] == [3, 6]
+    bt.check_backtest(two, pd.DataFrame(), 60)
+    both = dataclasses.replace(two, pools=(mon, dataclasses.replace(tue, open_days=(0, 1))))
+    with pytest.raises(bt.CallLogError, match="on Monday this scenario has 2 open"):
+        bt.check_backtest(both, pd.DataFrame(), 60)

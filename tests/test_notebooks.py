@@ -30,6 +30,9 @@ OVERRIDES: dict[str, dict[str, object]] = {
                             "WARMUP_H": 24},
     "30_offers_and_budget": {"LOCAL": str(SCENARIOS / "local_bpo.toml"), "OFFSHORE": str(SCENARIOS / "offshore_bpo.toml"),
                              "REPS": 2, "DAYS": 2, "WARMUP_H": 24, "BUDGET_MONTHS": 2, "BUDGET_REPS": 2},
+    "40_calibrate_from_call_log": {"LOG": str(ROOT / "experiments" / "logs" / "anonymous_bank_1999_two_weeks.csv.gz"),
+                                   "US_BANK": str(ROOT / "experiments" / "logs" / "us_bank_2003_5min.csv.gz"),
+                                   "REPS": 2, "JOBS": 2},
 }
 
 

@@ -66,18 +66,20 @@ def observed_counts(log: pd.DataFrame, interval_min: int, threshold_s: float) ->
     return rows.groupby(["date", "interval_start_h"]).sum().reindex(grid, fill_value=0).reset_index()
 
 
-def _with_staffing(scenario: Scenario, agents: np.ndarray | None, volume: float) -> Scenario:
-    """``scenario`` with the only pool's available agents per interval (no shrinkage), and every call
-    type's demand scaled by ``volume``.
+def _with_staffing(scenario: Scenario, agents: np.ndarray | None, volume: float, weekday: int = 0) -> Scenario:
+    """``scenario`` with the available agents per interval (no shrinkage) of the one pool open on
+    ``weekday`` (a calibrated scenario has one pool per weekday when its staffing differs by
+    weekday), and every call type's demand scaled by ``volume``.
 
     Mean agents are rounded half up, but an interval with any agent (someone served a call in it)
     keeps at least one: rounding 0.3 to 0 would close the line and make every caller of the
     interval abandon, which the log contradicts."""
     if agents is not None:
-        pool = scenario.pools[0]
+        name = open_pools(scenario, weekday)[0]
         whole = tuple(max(int(a + 0.5), 1 if a > 0 else 0) for a in agents)
-        scenario = dataclasses.replace(scenario, pools=(dataclasses.replace(
-            pool, agents=whole, shrinkage_frac=0.0, staffing="client", shift_plan=()),))
+        scenario = dataclasses.replace(scenario, pools=tuple(
+            dataclasses.replace(p, agents=whole, shrinkage_frac=0.0, staffing="client", shift_plan=())
+            if p.name == name else p for p in scenario.pools))
     if volume != 1.0:
         scenario = dataclasses.replace(scenario, demand=tuple(
             dataclasses.replace(ct, weekday_factors=tuple(f * volume for f in ct.weekday_factors))
@@ -132,9 +134,19 @@ class Backtest:
             if self.match_volume:
                 seen = float(self.observed.loc[self.observed["date"] == date, "offered_n"].sum())
                 volume = seen / max(expected_calls(self.scenario, weekday), 1e-9)
-            scenario = _with_staffing(self.scenario, agents, volume)
+            scenario = _with_staffing(self.scenario, agents, volume, weekday)
             tasks += [(scenario, settings, d * reps + r) for r in range(reps)]
         return tasks
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def open_pools(scenario: Scenario, weekday: int) -> list[str]:
+    """The pools open on ``weekday`` (0 = Monday), or the only pool of a one-pool scenario."""
+    if len(scenario.pools) == 1:
+        return [scenario.pools[0].name]
+    return [p.name for p in scenario.pools if weekday in p.open_days]
 
 
 def check_backtest(scenario: Scenario, staffing: pd.DataFrame | None, interval_min: int) -> None:
@@ -143,8 +155,11 @@ def check_backtest(scenario: Scenario, staffing: pd.DataFrame | None, interval_m
         if any(not p.planned for p in scenario.pools):
             raise CallLogError("a pool is staffed by the vendor: give the staffing (--staffing)")
         return
-    if len(scenario.pools) != 1:
-        raise CallLogError(f"--staffing replaces the agents of a one-pool scenario; this one has {len(scenario.pools)}")
+    for weekday in range(7):
+        names = open_pools(scenario, weekday)
+        if len(names) > 1 or (len(scenario.pools) == 1 and not names):
+            raise CallLogError(f"--staffing replaces the agents of the one pool open on each date; on "
+                               f"{WEEKDAY_NAMES[weekday]} this scenario has {len(names)} open ({', '.join(names)})")
     if interval_min != scenario.interval_min:
         raise CallLogError(f"the staffing is per {interval_min} min, the scenario's interval is {scenario.interval_min} min")
 
