@@ -21,6 +21,7 @@ FORBIDDEN = {
     "experiments.results": ("experiments.report", "matplotlib"),
     "experiments.budget": ("experiments.report",),
     # estimates are pure; the backtest may run simulations (running, results), never the report
+    "experiments.pooling": ("experiments.report", "matplotlib"),
     "experiments.calibrate": ("experiments.report", "experiments.optimise", "experiments.budget", "matplotlib"),
 }
 
