@@ -84,8 +84,9 @@ def _add_optimise(sub: argparse._SubParsersAction[_Parser]) -> None:
                                      "target (Erlang A start, search under common random numbers, re-check on "
                                      "fresh replications); write optimised.toml, evaluations.csv, summary.csv.")
     opt.add_argument("scenario", type=Path)
-    opt.add_argument("--target", action="append", required=True, metavar="[POOL:]METRIC<=|>=VALUE",
-                     help="a target, e.g. sl_frac>=0.8, abandon_frac<=0.05, offshore:asa_s<=30 (repeatable)")
+    opt.add_argument("--target", action="append", required=True, metavar="[POOL:|@CLIENT:]METRIC<=|>=VALUE",
+                     help="a target, e.g. sl_frac>=0.8, abandon_frac<=0.05, offshore:asa_s<=30, or one client's "
+                          "calls over the whole period, @acme:sl_frac>=0.8 (repeatable)")
     opt.add_argument("--vary", action="append", metavar="POOL",
                      help="a pool whose agents are set (default: every pool the client staffs)")
     opt.add_argument("--per-interval", action="store_true", help="meet the targets in every open interval of the day")
