@@ -67,7 +67,8 @@ def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_
     they really came), or ``auto``: ``model`` when agents are on every interval of the week, else
     ``demand`` (bposim's repeats and redials come back after their delay whatever the clock, so in
     a center that closes some would land in closed hours and be lost, where real callers wait for
-    the opening). Their estimates are in the table either way. ``profile``: ``separable`` (one
+    the opening); ``model`` also needs customer ids on :data:`MIN_ID_FRAC` of the calls and a log a
+    week longer than the windows (:func:`_modelled`). Their estimates are in the table either way. ``profile``: ``separable`` (one
     profile × weekday factors), ``weekday`` (each weekday its own profile) or ``auto``: separable
     unless the weekdays' shapes differ (:attr:`Arrivals.separable`).
     """
@@ -82,8 +83,8 @@ def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_
         staffing = _estimated_staffing(log, interval_min)
     agents = staffing_by_weekday(staffing, interval_min)
     chains = fit_chains(log, level, repeat_window_s, redial_window_s) if has_customers(log) else None
-    modelled = chains is not None and (retrials == "model" or (retrials == "auto" and bool(agents.all())))
-    first = log.loc[chains.chains.first_contact, "arrival"] if modelled and chains is not None else log["arrival"]
+    modelled = _modelled(log, chains, retrials, bool(agents.all()), max(repeat_window_s, redial_window_s))
+    first = _first_contacts(log, chains, max(repeat_window_s, redial_window_s)) if modelled else log["arrival"]
     arrivals = estimate_arrivals(first, interval_min, level)
     durations = fit_handle(log, level)
     patience = fit_patience(log, level)
@@ -94,6 +95,39 @@ def calibrate(log: pd.DataFrame, staffing: pd.DataFrame | None = None, interval_
     table = scenario_table(name, arrivals, durations, patience, chains if modelled else None, agents,
                            by_weekday=by_weekday)
     return Calibration(arrivals, durations, patience, chains, staffing, estimates[ESTIMATE_COLUMNS], table, level)
+
+
+#: retrials are modelled only when at least this share of calls carries a customer id: the fitted
+#: repeat and redial rates then describe (almost) every caller, not only the identified ones
+MIN_ID_FRAC = 0.95
+
+
+def _modelled(log: pd.DataFrame, chains: ChainFits | None, retrials: str, always_open: bool, window_s: float) -> bool:
+    """Whether the scenario carries repeats and redials as bposim's model (see :func:`calibrate`).
+
+    ``model`` is refused in one line (``auto`` falls back to ``demand``) when fewer than
+    :data:`MIN_ID_FRAC` of the calls have a customer id (the unidentified ones would be taken as
+    first contacts and then repeat at the identified ones' rate: far too many calls), or when the
+    log is not a week longer than the window (its first window is cut, below)."""
+    if retrials == "demand" or (retrials == "auto" and not always_open):
+        return False
+    ids = float(log["customer_id"].notna().mean()) if "customer_id" in log.columns else 0.0
+    days = (log["arrival"].max() - log["arrival"].min()).total_seconds() / 86400.0
+    problem = ("the log has no customer ids" if chains is None else
+               f"only {ids:.0%} of the calls have a customer id (needs {MIN_ID_FRAC:.0%})" if ids < MIN_ID_FRAC else
+               f"the log covers {days:.1f} days: needs a week beyond the {window_s / 86400:g}-day window"
+               if days < window_s / 86400.0 + 7.0 else "")
+    if problem and retrials == "model":
+        raise CallLogError(f"retrials = model: {problem}; use --retrials demand")
+    return not problem
+
+
+def _first_contacts(log: pd.DataFrame, chains: ChainFits | None, window_s: float) -> pd.Series:
+    """Arrivals of the first contacts, after the log's first ``window_s``: earlier, a customer's
+    repeat or redial of a call made before the log began looks like a first contact."""
+    assert chains is not None
+    arrival = log.loc[chains.chains.first_contact, "arrival"]
+    return arrival[arrival >= log["arrival"].min().normalize() + pd.Timedelta(seconds=window_s)]
 
 
 def check_columns(log: pd.DataFrame) -> None:
