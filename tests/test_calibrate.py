@@ -461,3 +461,24 @@ def test_retrials_are_modelled_only_when_almost_every_call_has_a_customer_id(ric
     assert "redial" not in auto.scenario["demand"][0] and auto.arrivals.daily["calls_n"].sum() == len(log)
     with pytest.raises(CallLogError, match="only 67% of the calls have a customer id"):
         calibrate(log, always_open, retrials="model")
+
+
+def test_abandonments_after_0_s_are_below_the_clock_not_at_a_floor():
+    """A log in whole seconds writes 0 for an abandonment within the first second. Read as
+    left-censored below 1 s, the fits stay where the data are; read at a floor of 1 ms (as before a
+    review), the lognormal's density there drags its fit (on the bank, its mean went from 2,235 s to
+    5,261 s and the chosen family changed with the floor); here, gamma patience of mean 400 s, by
+    28% (797 against 1,124 s)."""
+    from experiments.calibrate.families import best_fit
+
+    rng = np.random.Generator(np.random.PCG64(11))
+    patience = rng.gamma(1 / 1.05**2, 400 * 1.05**2, 3000)
+    watched = rng.uniform(0, 900, 3000)
+    observed = np.floor(patience[patience <= watched])  # whole seconds, some 0
+    censored = np.floor(watched[patience > watched])
+    assert (observed == 0).sum() >= 5
+    best, fits = best_fit(observed, censored[censored > 0], zero_below_s=1.0)
+    lognormal = next(f for f in fits if f.family == "lognormal")
+    assert best.family == "gamma" and best.mean_low_s <= 400 <= best.mean_high_s
+    _, floored = best_fit(np.maximum(observed, 1e-3), censored[censored > 0])
+    assert next(f for f in floored if f.family == "lognormal").mean_s > 1.25 * lognormal.mean_s  # the floor's pull

@@ -114,17 +114,22 @@ class Fit:
 
 
 def fit(family: str, observed: np.ndarray, censored: np.ndarray | None = None, cure: bool = False,
-        level: float = 0.95) -> Fit:
+        level: float = 0.95, zero_below_s: float = 0.0) -> Fit:
     """Fit ``family`` by maximum likelihood to ``observed`` values and right-``censored`` ones (s).
 
     With ``cure``, a fraction of the units never has the event: an observed value has density
-    (1 − cure) f(x) and a censored one probability cure + (1 − cure) S(c).
+    (1 − cure) f(x) and a censored one probability cure + (1 − cure) S(c). With ``zero_below_s``
+    > 0, an observed value of 0 is read as "below the clock's resolution": left-censored, with
+    probability F(zero_below_s) (a density at a floor such as 1 ms would weigh on the family's
+    left tail for no reason: a log in whole seconds writes 0 for any wait under a second).
     """
     x = np.asarray(observed, dtype=float)
     c = np.zeros(0) if censored is None else np.asarray(censored, dtype=float)
+    zeros = int(np.sum(x <= 0)) if zero_below_s > 0 else 0
+    x = x[x > 0] if zero_below_s > 0 else x
     if len(x) < 2:
         raise ValueError(f"{family}: need at least 2 observed values, got {len(x)}")
-    nll = _negative_log_lik(family, x, c, cure)
+    nll = _negative_log_lik(family, x, c, cure, zeros, zero_below_s)
     start = _start(family, x, c, cure)
     options = {"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000}
     best = optimize.minimize(nll, start, method="Nelder-Mead", options=options)
@@ -137,34 +142,39 @@ def fit(family: str, observed: np.ndarray, censored: np.ndarray | None = None, c
     cv = _bounds(theta[1], se[1], z, np.exp) if family != "exponential" else (1.0, 1.0, 1.0)
     cured = _bounds(theta[-1], se[-1], z, special.expit) if cure else (math.nan,) * 3
     return Fit(family, *mean, *cv, *cured, log_lik=-float(best.fun), aic=2 * len(theta) + 2 * float(best.fun),
-               n_observed=len(x), n_censored=len(c), level=level)
+               n_observed=len(x) + zeros, n_censored=len(c), level=level)
 
 
 def best_fit(observed: np.ndarray, censored: np.ndarray | None = None, cure: bool = False, level: float = 0.95,
-             families: tuple[str, ...] = FAMILIES) -> tuple[Fit, list[Fit]]:
+             families: tuple[str, ...] = FAMILIES, zero_below_s: float = 0.0) -> tuple[Fit, list[Fit]]:
     """The fit of least AIC among ``families``, and every fit (in the order of ``families``).
 
     A fit that ran into the edge of the search (:attr:`Fit.at_edge`: no interior maximum, as with
     a cure model whose delays spread over months) is chosen only if every fit did.
     """
-    fits = [fit(name, observed, censored, cure, level) for name in families]
+    fits = [fit(name, observed, censored, cure, level, zero_below_s) for name in families]
     inside = [f for f in fits if not f.at_edge] or fits
     return min(inside, key=lambda f: f.aic), fits
 
 
-def _negative_log_lik(family: str, x: np.ndarray, c: np.ndarray, cure: bool) -> Callable[[np.ndarray], float]:
+def _negative_log_lik(family: str, x: np.ndarray, c: np.ndarray, cure: bool, zeros: int = 0,
+                      zero_below_s: float = 0.0) -> Callable[[np.ndarray], float]:
     def nll(theta: np.ndarray) -> float:
         mean_s = math.exp(theta[0])
         cv = 1.0 if family == "exponential" else math.exp(theta[1])
         if not (MIN_MEAN_S < mean_s < MAX_MEAN_S and MIN_CV < cv < MAX_CV):
             return math.inf
         obs, sf = log_pdf(family, x, mean_s, cv), log_sf(family, c, mean_s, cv)
+        p = float(special.expit(theta[-1])) if cure else 0.0
         if cure:
-            p = float(special.expit(theta[-1]))
             total = np.sum(obs) + len(x) * math.log1p(-p) if p < 1 else -math.inf
             total += np.sum(np.logaddexp(math.log(p) if p > 0 else -math.inf, math.log1p(-p) + sf))
         else:
             total = np.sum(obs) + np.sum(sf)
+        if zeros:
+            below = float(log_sf(family, np.array([zero_below_s]), mean_s, cv)[0])
+            total += zeros * (math.log(-math.expm1(below)) + (math.log1p(-p) if p < 1 else -math.inf)) \
+                if below < 0 else -math.inf
         return -float(total) if np.isfinite(total) else math.inf
     return nll
 

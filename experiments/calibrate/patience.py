@@ -74,13 +74,18 @@ def kaplan_meier(observed: np.ndarray, censored: np.ndarray, level: float = 0.95
                          "at_risk_n": at_risk.astype(np.int64)})
 
 
+#: an abandonment recorded after 0 s happened within this many seconds (a log in whole seconds)
+ZERO_BELOW_S = 1.0
+
+
 def fit_patience(log: pd.DataFrame, level: float = 0.95) -> PatienceFit | None:
     """Patience of a tidy call log, or ``None`` when no call was abandoned (patience: never)."""
     observed, censored = censored_waits(log)
     if len(observed) < 2:
         return None
-    # A wait of 0 censors nothing (every patience is > 0): dropped from the fit, which is faster.
-    best, fits = best_fit(np.maximum(observed, 1e-3), censored[censored > 0], level=level)
+    # A wait of 0 censors nothing (every patience is > 0): dropped from the fit, which is faster. An
+    # abandonment after 0 s was below the log's clock (whole seconds: under 1 s): left-censored there.
+    best, fits = best_fit(observed, censored[censored > 0], level=level, zero_below_s=ZERO_BELOW_S)
     return PatienceFit(best, fits, kaplan_meier(observed, censored, level), float(np.mean(observed)),
                        len(observed), len(censored))
 
