@@ -290,6 +290,8 @@ BAD_LOGS = [
     ("answered with handle 0", GOOD_CSV.replace(",0,100", ",0,0"), "line 2: handle_s: must be a number of seconds > 0"),
     ("not a number", GOOD_CSV.replace(",0,100", ",soon,100"), "line 2: wait_s: must be a number of seconds, got 'soon'"),
     ("empty file", "", "the file is empty"),
+    ("a column twice", GOOD_CSV.replace("handle_s", "wait_s", 1),
+     "line 1: column 'wait_s' appears more than once"),
     ("header only", "arrival,outcome,wait_s,handle_s\n", "the log has no calls"),
     ("one day", GOOD_CSV.replace("1999-01-18", "1999-01-17"),
      "arrival: the log covers one day only (1999-01-17); calibration needs at least 2 days"),

@@ -127,12 +127,17 @@ def _as_csv_text(tidy: pd.DataFrame) -> str:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
-        return frame.rename(columns=str.strip)
     except pd.errors.EmptyDataError:
         raise CallLogError(f"{path}: the file is empty (a header line, then one line per call)") from None
     except (OSError, ValueError, EOFError) as exc:  # unreadable, bad gzip, bad encoding, ragged lines
         raise CallLogError(f"{path}: cannot read as CSV ({_first_line(exc)})") from None
+    names = [str(name).strip() for name in header.iloc[0]]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # pandas would have renamed the second one (wait_s.1) and read on
+        raise CallLogError(f"{path}: line 1: column {twice[0]!r} appears more than once; give each column once")
+    return frame.rename(columns=str.strip)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
