@@ -482,3 +482,13 @@ def test_abandonments_after_0_s_are_below_the_clock_not_at_a_floor():
     assert best.family == "gamma" and best.mean_low_s <= 400 <= best.mean_high_s
     _, floored = best_fit(np.maximum(observed, 1e-3), censored[censored > 0])
     assert next(f for f in floored if f.family == "lognormal").mean_s > 1.25 * lognormal.mean_s  # the floor's pull
+
+
+def test_a_fraction_of_an_agent_keeps_the_line_open():
+    """Staffing means are rounded half up, but an interval where someone was there keeps one agent
+    (a night of 0.3 agents rounded to 0 would make every caller of it abandon; review)."""
+    from experiments.calibrate.scenario_writer import staffing_by_weekday
+
+    table = staffing_by_weekday(pd.DataFrame({"weekday": [0, 0, 0, 1], "interval_start_h": [0.0, 0.5, 1.0, 0.0],
+                                              "agents": [0.3, 0.0, 2.5, 1.49]}), 30)
+    assert list(table[0, :3]) == [1, 0, 3] and table[1, 0] == 1 and table[2:].sum() == 0

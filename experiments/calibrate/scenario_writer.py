@@ -48,7 +48,11 @@ def rounded(dist: Distribution) -> Distribution:
 
 def staffing_by_weekday(staffing: pd.DataFrame, interval_min: int) -> np.ndarray:
     """Agents per (weekday, interval of the day), whole numbers, from a staffing table
-    (``weekday`` 0 = Monday, ``interval_start_h`` hours, ``agents``); intervals not given have 0."""
+    (``weekday`` 0 = Monday, ``interval_start_h`` hours, ``agents``); intervals not given have 0.
+
+    Means are rounded half up, but an interval with any agent at all keeps at least one (as the
+    backtest does): rounding a night's 0.3 agents to 0 would close the line where calls came and
+    were answered."""
     missing = [c for c in STAFFING_COLUMNS if c not in staffing.columns]
     if missing:
         raise CallLogError(f"staffing: missing column(s) {', '.join(missing)}; needs {', '.join(STAFFING_COLUMNS)}")
@@ -64,7 +68,8 @@ def staffing_by_weekday(staffing: pd.DataFrame, interval_min: int) -> np.ndarray
     if not np.isin(weekday, np.arange(7)).all() or not (np.isfinite(agents) & (agents >= 0)).all():
         raise CallLogError("staffing: weekday must be 0 (Monday) to 6 and agents a number >= 0")
     table = np.zeros((7, per_day), dtype=np.int64)
-    table[weekday.astype(int), np.round(slot).astype(int)] = np.floor(agents + 0.5).astype(np.int64)
+    whole = np.where(agents > 0, np.maximum(np.floor(agents + 0.5), 1.0), 0.0)
+    table[weekday.astype(int), np.round(slot).astype(int)] = whole.astype(np.int64)
     if not table.any():
         raise CallLogError("staffing: no agents in any interval")
     return table
