@@ -220,8 +220,11 @@ def _pooling_study(args: argparse.Namespace) -> Any:
         if args.vendor_wage_per_h is not None:
             scenario = with_vendor_wage(scenario, args.pool, args.vendor_wage_per_h)
         pool = vendor_pool(scenario, args.pool)
-        if (args.policy == "dedicated") != (args.dedicated is not None):
-            raise ValueError("--dedicated K (each client's own agents) goes with --policy dedicated, and only with it")
+        if args.policy == "dedicated" and args.dedicated is None:
+            raise ValueError("--policy dedicated needs --dedicated K: each client's own agents (the shared group "
+                             "is optimised)")
+        if args.policy != "dedicated" and args.dedicated is not None:
+            raise ValueError(f"--dedicated K goes with --policy dedicated, not {args.policy}")
         if not 0 <= args.margin < 1:
             raise ValueError(f"--margin must be a fraction >= 0 and < 1, got {args.margin:g}")
         if not 0.5 <= args.confidence < 1:

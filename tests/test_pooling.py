@@ -190,8 +190,8 @@ def erlang_file(tmp_path: Path) -> Path:
     (["--target", "vendor:sl_frac>=0.8"], "without a pool or client"),
     (["--target", "@us:sl_frac>=0.8"], "without a pool or client"),
     (["--target", "occupancy_frac<=0.8"], "sl_frac, asa_s or abandon_frac"),
-    (["--target", "sl_frac>=0.8", "--policy", "dedicated"], "--dedicated K"),
-    (["--target", "sl_frac>=0.8", "--dedicated", "2"], "--dedicated K"),
+    (["--target", "sl_frac>=0.8", "--policy", "dedicated"], "--policy dedicated needs --dedicated K"),
+    (["--target", "sl_frac>=0.8", "--dedicated", "2"], "--dedicated K goes with --policy dedicated, not shared"),
     (["--target", "sl_frac>=0.8", "--policy", "fair"], "invalid choice: 'fair'"),
     (["--target", "sl_frac>=0.8", "--pool", "inhouse"], "not a bpo pool"),
     (["--target", "sl_frac>=0.8", "--clients", "1,1"], "different whole numbers"),
@@ -213,6 +213,16 @@ def test_lines_shared_by_every_client_are_refused_in_one_line(tmp_path, capsys):
     assert main(["pooling", str(path), "--target", "sl_frac>=0.8", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "lines" in err
+
+
+def test_a_scenario_without_a_vendor_pool_is_one_line(tmp_path, capsys):
+    case = erlang_case()
+    case["pools"][0] = {"name": "vendor", "kind": "inhouse", "agents": 3, "wage_per_h": 20.0}
+    path = tmp_path / "inhouse.toml"
+    path.write_text(tomli_w.dumps(case))
+    assert main(["pooling", str(path), "--target", "sl_frac>=0.8", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no bpo pool" in err
 
 
 def test_other_clients_dedicated_pools_bill_us_nothing():

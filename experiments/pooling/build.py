@@ -49,10 +49,12 @@ def vendor_pool(scenario: Scenario, name: str | None) -> Pool:
         raise ValueError(f"{scenario.source or scenario.name}: lines: a limit of calls in the system would be shared "
                          "by every client's calls; remove it to study several clients")
     bpo = [p.name for p in scenario.pools if p.kind == "bpo"]
+    if not bpo:
+        raise ValueError(f"{scenario.source or scenario.name}: no bpo pool: the pooling study needs the vendor's "
+                         "pool (kind = \"bpo\")")
     if name is None:
         if len(bpo) != 1:
-            raise ValueError(f"--pool: the scenario has {len(bpo)} bpo pools ({', '.join(bpo) or 'none'}); "
-                             "name the vendor's pool")
+            raise ValueError(f"--pool: the scenario has {len(bpo)} bpo pools ({', '.join(bpo)}); name the vendor's")
         name = bpo[0]
     if name not in bpo:
         raise ValueError(f"--pool {name!r}: not a bpo pool of the scenario; bpo pools: {', '.join(bpo) or 'none'}")
@@ -108,8 +110,9 @@ def pooled(scenario: Scenario, sharing: Sharing, n: int) -> Scenario:
 def _dedicated(base: Pool, client: str, ours: bool, agents: int, per_day: int) -> Pool:
     """A client's own pool: the vendor pool's agents, serving that client only, under its contract
     (another client's pool has no contract with us: we are not billed there)."""
-    if ours:
-        return replace(base, name=f"{base.name}.{client}", agents=(agents,) * per_day, contracts=())
+    if ours:  # its fixed costs stay with the shared group's contract (counted once)
+        return replace(base, name=f"{base.name}.{client}", agents=(agents,) * per_day, contracts=(),
+                       overhead_per_month=0.0, transition_cost=0.0)
     return replace(base, name=f"{base.name}.{client}", agents=(agents,) * per_day, contract=None,
                    contracts=((client, base.contract),) if base.contract is not None else (),
                    overhead_per_month=0.0, transition_cost=0.0)
