@@ -1,7 +1,7 @@
 """The tidy call log (experiments/calibrate/log.py), the Anonymous Bank converter and ``bposim convert``
 (experiments/calibrate/anonymous_bank.py), and the bundled data (experiments/logs/).
 
-The converter's quirks are pinned on hand-written raw records; nothing here reads ../shared.
+The converter's quirks are pinned on hand-written raw records; nothing here reads the shared data folder outside the project.
 """
 
 from __future__ import annotations

@@ -9,14 +9,12 @@ workers, locally or on Dask, with the same answer: the search uses the run's see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from experiments.optimise.evaluate import staffed
 from experiments.optimise.goal import SEARCH_SEED_OFFSET
-from experiments.optimise.output import agents_text
 from experiments.optimise.search import NoStaffing, Problem, optimise
 from experiments.optimise.targets import OVERALL, Target, client_types, parse_target
 from experiments.pooling.build import Sharing, client_name, pooled
@@ -157,7 +155,3 @@ def run_study(study: Study, executor: Executor, progress: bool | None = None) ->
         bar.close()
     return [found[k] for k in range(len(study.clients))]
 
-
-def staffing_text(points: Sequence[Point]) -> list[str]:
-    """Each point's staffing as written in optimised scenarios (``pool=12; pool.client2=3``)."""
-    return [agents_text(p.staffing) for p in points]
