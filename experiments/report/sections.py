@@ -62,10 +62,24 @@ def _metric_headers(ctx: Context) -> list[str]:
 
 
 def _metric_cells(row: Mapping[str, Any], short: bool = False) -> list[str | Cell]:
-    """``mean [low – high]`` per headline metric, or ``mean ± half-width`` when ``short``."""
-    cell = plus_minus if short else with_ci
-    return [cell(row.get(m), row.get(f"{m}_low"), row.get(f"{m}_high"), spec, scale)
+    """``mean [low – high]`` per headline metric, or ``mean ± half-width`` when ``short``. An
+    interval is cut to the values the metric can take (every headline metric is >= 0, a fraction
+    <= 1): a Student-t interval of a service level near 100% over few replications can reach past
+    it, and the true mean cannot, so the cut interval covers it as often (docs/report.md)."""
+    if short:
+        return [plus_minus(row.get(m), row.get(f"{m}_low"), row.get(f"{m}_high"), spec, scale)
+                for m, _, spec, scale in HEADLINE]
+    return [with_ci(row.get(m), *_possible(m, row.get(f"{m}_low"), row.get(f"{m}_high")), spec, scale)
             for m, _, spec, scale in HEADLINE]
+
+
+def _possible(metric: str, low: Any, high: Any) -> tuple[Any, Any]:
+    """``(low, high)`` cut to the metric's possible values: >= 0, and <= 1 for a fraction."""
+    if isinstance(low, (int, float)) and not math.isnan(low):
+        low = max(float(low), 0.0)
+    if metric.endswith("_frac") and isinstance(high, (int, float)) and not math.isnan(high):
+        high = min(float(high), 1.0)
+    return low, high
 
 
 def _config(ctx: Context, row: Mapping[str, Any]) -> str:
@@ -123,7 +137,8 @@ def headline_section(ctx: Context) -> Section:
             for row in ctx.headline.to_dict("records")]
     headers = ["option", "scenario", *_metric_headers(ctx), _money(ctx, "invoice p95 per month"),
                f"meets {ctx.sl_target:.0%}"]
-    note = ("Mean over replications, its 95% confidence interval below in brackets. Monthly cost is what the "
+    note = ("Mean over replications, its 95% confidence interval below in brackets (cut to what the metric can "
+            "be: 0 to 100%, no negative seconds or money). Monthly cost is what the "
             "client pays (in-house labour, BPO invoices and overheads) scaled to 30 days; the cost of poor "
             "service (lost callers, redials, repeat contacts, waiting, at the scenario's quality costs) comes "
             "on top, and options are chosen and ranked by the total with it. The invoice 95th percentile is "
