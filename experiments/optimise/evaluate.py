@@ -142,21 +142,30 @@ def _values(target: Target, intervals: pd.DataFrame, scenario: Scenario,
     return judged
 
 
+#: the per-call-type counts of the ``contacts`` table a client's service is computed from
+CLIENT_COUNTS = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "wait_answered_s"]
+
+
+def client_service(contacts: pd.DataFrame, scenario: Scenario, client: str) -> pd.DataFrame:
+    """One client's service per replication (index ``rep``), as its callers see it: the ``contacts``
+    counts of its call types summed over every pool (:data:`CLIENT_COUNTS`), and ``sl_frac``,
+    ``asa_s`` and ``abandon_frac`` from them (NaN without calls)."""
+    rows = contacts[contacts["call_type"].astype(str).isin(client_types(scenario, client))]
+    sums = rows.groupby("rep")[CLIENT_COUNTS].sum().sort_index()
+    offered = sums["offered_n"].where(sums["offered_n"] > 0)
+    return sums.assign(sl_frac=sums["answered_in_sl_n"] / offered,
+                       asa_s=sums["wait_answered_s"] / sums["answered_n"].where(sums["answered_n"] > 0),
+                       abandon_frac=sums["abandoned_n"] / offered)
+
+
 def _client_values(target: Target, contacts: pd.DataFrame,
                    scenario: Scenario) -> list[tuple[Target, int, np.ndarray]]:
-    """A client's target: its metric per replication over the whole measured period, from the
-    ``contacts`` counts of its call types at every pool (as its callers see them); nothing to
-    judge when the client had no call."""
-    rows = contacts[contacts["call_type"].astype(str).isin(client_types(scenario, target.client))]
-    columns = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "wait_answered_s"]
-    sums = rows.groupby("rep")[columns].sum().sort_index()
-    if sums.empty or (sums["offered_n"] <= 0).all():
+    """A client's target: its metric per replication over the whole measured period
+    (:func:`client_service`); nothing to judge when the client had no call."""
+    service = client_service(contacts, scenario, target.client)
+    if service.empty or (service["offered_n"] <= 0).all():
         return []
-    offered = sums["offered_n"].where(sums["offered_n"] > 0)
-    metric = {"sl_frac": sums["answered_in_sl_n"] / offered,
-              "asa_s": sums["wait_answered_s"] / sums["answered_n"].where(sums["answered_n"] > 0),
-              "abandon_frac": sums["abandoned_n"] / offered}[target.metric]
-    return [(target, WHOLE, metric.to_numpy(dtype=float))]
+    return [(target, WHOLE, service[target.metric].to_numpy(dtype=float))]
 
 
 def _estimate(target: Target, interval: int, values: np.ndarray, confidence: float) -> Estimate:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from experiments.optimise.evaluate import staffed
+from experiments.optimise.evaluate import client_service, staffed
 from experiments.optimise.goal import SEARCH_SEED_OFFSET
 from experiments.optimise.search import NoStaffing, Problem, optimise
-from experiments.optimise.targets import OVERALL, Target, client_types, parse_target
+from experiments.optimise.targets import OVERALL, Target, parse_target
 from experiments.pooling.build import Sharing, client_name, pooled
 from experiments.results.runner import run
 from experiments.running.executors import Executor, SerialExecutor
@@ -126,18 +126,9 @@ def rep_rows(n: int, vendor: pd.DataFrame, clients: pd.DataFrame) -> pd.DataFram
 
 def client_rows(n: int, contacts: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Per (replication, client): its calls' service over every pool, as its callers saw it."""
-    columns = ["offered_n", "answered_n", "answered_in_sl_n", "abandoned_n", "wait_answered_s"]
-    parts = []
-    for k in range(1, _clients_in(scenario) + 1):
-        client = client_name(k, scenario)
-        rows = contacts[contacts["call_type"].astype(str).isin(client_types(scenario, client))]
-        parts.append(rows.groupby("rep")[columns].sum().reset_index().assign(client=client))
-    frame = pd.concat(parts, ignore_index=True).assign(clients_n=n)
-    offered = frame["offered_n"].where(frame["offered_n"] > 0)
-    frame["sl_frac"] = frame["answered_in_sl_n"] / offered
-    frame["asa_s"] = frame["wait_answered_s"] / frame["answered_n"].where(frame["answered_n"] > 0)
-    frame["abandon_frac"] = frame["abandoned_n"] / offered
-    return frame[CLIENT_COLUMNS]
+    parts = [client_service(contacts, scenario, client_name(k, scenario)).reset_index()
+             .assign(client=client_name(k, scenario)) for k in range(1, _clients_in(scenario) + 1)]
+    return pd.concat(parts, ignore_index=True).assign(clients_n=n)[CLIENT_COLUMNS]
 
 
 def run_study(study: Study, executor: Executor, progress: bool | None = None) -> list[Point]:
